@@ -1,0 +1,3 @@
+from liveguard.cli import main
+
+raise SystemExit(main())

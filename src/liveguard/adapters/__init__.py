@@ -1,0 +1,1 @@
+"""Adapters around the core: files, state store, network probes, webhooks, importers."""

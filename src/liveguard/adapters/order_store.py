@@ -1,0 +1,91 @@
+"""Orders on disk: one small TinyDB file per local day (``state/orders/YYYY-MM-DD.json``).
+
+A write touches only the day of the order, so it costs the same with a year of history as
+with none. Past days are summarised into monthly hourly aggregates (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, tzinfo
+from typing import Any, Literal
+
+from tinydb import Query, TinyDB
+
+from liveguard.core.orders import Order
+from liveguard.core.timekeeping import local_day
+
+from .state_home import StateHome
+
+__all__ = ["OrderStore", "UpsertResult"]
+
+UpsertResult = Literal["added", "updated", "unchanged"]
+
+
+class OrderStore:
+    def __init__(self, home: StateHome, zone: tzinfo) -> None:
+        self.home = home
+        self.zone = zone
+
+    def _day_db(self, day: date) -> TinyDB:
+        return self.home.db(f"orders/{day.isoformat()}.json", "orders-day")
+
+    def upsert(self, order: Order) -> UpsertResult:
+        """Record one order durably; the same (channel, id) again updates, never doubles."""
+        return self.upsert_many([order])[0]
+
+    def upsert_many(self, orders: Iterable[Order]) -> list[UpsertResult]:
+        """Record many orders with one durable write per day touched."""
+        by_day: dict[date, list[tuple[int, Order]]] = {}
+        results: list[UpsertResult] = []
+        for i, order in enumerate(orders):
+            by_day.setdefault(local_day(order.created, self.zone), []).append((i, order))
+            results.append("unchanged")
+        with self.home.writing():
+            for day, items in by_day.items():
+                self._write_day(day, items, results)
+        return results
+
+    def _write_day(
+        self, day: date, items: list[tuple[int, Order]], results: list[UpsertResult]
+    ) -> None:
+        table = self._day_db(day).table("orders")
+        ids = {(d["channel"], d["id"]): d.doc_id for d in table.all()}
+        current = {(d["channel"], d["id"]): dict(d) for d in table.all()}
+        changes: dict[tuple[str, str], dict[str, object]] = {}
+        for i, order in items:
+            doc = order.to_doc()
+            before = changes.get(order.key) or current.get(order.key)
+            if before is None:
+                results[i] = "added"
+            elif before != doc:
+                results[i] = "updated"
+            else:
+                continue
+            changes[order.key] = doc
+        if not changes:
+            return
+
+        def apply(docs: dict[int, Any]) -> None:
+            next_id = max(docs, default=0) + 1
+            for key, doc in changes.items():
+                if key in ids:
+                    docs[ids[key]] = doc
+                else:
+                    docs[next_id] = doc
+                    next_id += 1
+
+        # One read-modify-write of the day file for the whole batch (TinyDB's own
+        # insert_multiple + update would write twice).
+        table._update_table(apply)
+
+    def day_orders(self, day: date) -> list[Order]:
+        path = self.home.dir / "orders" / f"{day.isoformat()}.json"
+        if not path.exists():
+            return []
+        return [Order.from_doc(d) for d in self._day_db(day).table("orders").all()]
+
+    def find(self, channel: str, order_id: str, day: date) -> Order | None:
+        q = Query()
+        doc = self._day_db(day).table("orders").get((q.channel == channel) & (q.id == order_id))
+        return Order.from_doc(doc) if isinstance(doc, dict) else None

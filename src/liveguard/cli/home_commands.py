@@ -1,0 +1,170 @@
+"""The control room itself, ``demo``, ``init`` and ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from liveguard.adapters.atomic_storage import atomic_write_bytes
+from liveguard.adapters.config_file import ConfigError, load_config
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateError, StateHome
+
+from .context import CliError, Context
+
+
+def starter_config_text() -> str:
+    return resources.files("liveguard").joinpath("starter.toml").read_text(encoding="utf-8")
+
+
+def register(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="the control room on a demo shop in a temporary home")
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the temporary home and print where it is"
+    )
+    demo.set_defaults(func=run_demo)
+
+    init = sub.add_parser("init", help="write a commented starter config")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config")
+    init.set_defaults(func=run_init)
+
+    doctor = sub.add_parser(
+        "doctor", help="check config, state and paths (exit 0 fine, 1 problems)"
+    )
+    doctor.set_defaults(func=run_doctor)
+
+
+def run_room(ctx: Context, args: argparse.Namespace) -> int:
+    config = ctx.config()
+    home = ctx.state()
+    try:
+        home.hold_room()
+    except StateError as exc:
+        raise CliError(str(exc)) from None
+    from liveguard.service.room import ControlRoom
+    from liveguard.ui.app import LiveguardApp
+
+    room = ControlRoom(config, home, ctx.clock, ctx.lang)
+    LiveguardApp(room).run()
+    return 0
+
+
+def run_demo(ctx: Context, args: argparse.Namespace) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="liveguard-demo-"))
+    try:
+        (folder / "liveguard.toml").write_text(starter_config_text(), encoding="utf-8")
+        demo_ctx = Context(
+            home=str(folder), config_file=None, lang_flag=ctx.lang_flag, clock=ctx.clock
+        )
+        try:
+            return run_room(demo_ctx, args)
+        finally:
+            demo_ctx.close()
+    finally:
+        if args.keep:
+            print(f"liveguard: demo home kept at {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_init(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.paths.config
+    if path.exists() and not args.force:
+        raise CliError(
+            f"{path}: a config already exists; use `liveguard init --force` to overwrite it"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, starter_config_text().encode("utf-8"))
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    print(f"Wrote {path}")
+    print("Next: edit it (channels, Plan B), then run `liveguard doctor` and `liveguard`.")
+    return 0
+
+
+def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
+    problems = 0
+
+    def line(ok: bool | None, what: str, detail: str) -> None:
+        nonlocal problems
+        mark = {True: "ok  ", False: "FAIL", None: "note"}[ok]
+        if ok is False:
+            problems += 1
+        print(f"{mark}  {what:<8} {detail}")
+
+    paths: Paths = ctx.paths
+    try:
+        config = load_config(paths.config)
+    except ConfigError as exc:
+        line(False, "config", str(exc))
+    else:
+        armed = config.armed_promotion.id if config.armed_promotion else "none"
+        line(
+            True,
+            "config",
+            f"{paths.config}: {len(config.channels)} channels, {len(config.sources)} order feeds, "
+            f"{len(config.promotions)} promotions (armed: {armed}), zone {config.timezone}",
+        )
+    home = StateHome(paths, ctx.clock)
+    try:
+        home.open()
+    except StateError as exc:
+        line(False, "state", str(exc))
+    else:
+        try:
+            files = home.files()
+            unreadable = _check_state_files(home)
+            line(
+                not unreadable,
+                "state",
+                f"{paths.state}: {len(files)} files"
+                + (f"; {unreadable}" if unreadable else ", all readable"),
+            )
+            for notice in home.notices:
+                line(None, "state", notice)
+            room = home.room_owner() if home.room_is_open() else ""
+            line(
+                None if room else True,
+                "lock",
+                f"a control room is open ({room})" if room else "no other liveguard is running",
+            )
+        finally:
+            home.close()
+    line(os.access(paths.logs, os.W_OK), "logs", str(paths.logs))
+    print(
+        "No problems found." if not problems else f"{problems} problem(s) found.", file=sys.stdout
+    )
+    return 0 if not problems else 1
+
+
+def _check_state_files(home: StateHome) -> str:
+    """Open every state file the way the program would; report the first one that fails."""
+    from liveguard.adapters.state_home import SCHEMAS
+
+    for path in home.files():
+        rel = path.relative_to(home.dir).as_posix()
+        kind = _kind_of(rel)
+        if kind is None or kind not in SCHEMAS:
+            continue
+        try:
+            home.db(rel, kind)
+        except StateError as exc:
+            return str(exc)
+    return ""
+
+
+def _kind_of(rel: str) -> str | None:
+    if rel.startswith("orders/"):
+        return "orders-day"
+    if rel.startswith("history/"):
+        return "history-month"
+    return {"status.json": "status", "promotions.json": "promotions", "audit.json": "audit"}.get(
+        rel
+    )

@@ -1,0 +1,38 @@
+"""The one table of control-room actions.
+
+Key bindings, the footer, the help screen and the command palette are all generated from
+``ACTIONS``; the config's ``[keys]`` table remaps them by name. Labels are message-catalogue
+keys, so every action reads in both languages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ACTIONS", "ACTION_NAMES", "ActionSpec", "action_spec"]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str  # the Textual action name (``action_<name>`` on the app) and the [keys] id
+    keys: str  # default keys, comma-separated in Textual's syntax
+    label: str  # catalogue key of the short footer label
+    help: str  # catalogue key of the longer help/palette description
+    group: str  # catalogue key of the help-screen section
+    footer: bool = True  # shown in the footer (everything is in help and the palette)
+    priority: bool = False  # works even while a text input has focus
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("help", "question_mark,f1", "keys.help", "keys.help_long", "keys.group_general"),
+    ActionSpec("quit", "q,ctrl+q", "keys.quit", "keys.quit_long", "keys.group_general"),
+)
+
+ACTION_NAMES: tuple[str, ...] = tuple(a.name for a in ACTIONS)
+
+
+def action_spec(name: str) -> ActionSpec:
+    for spec in ACTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

@@ -1,0 +1,162 @@
+"""The seller's configuration as typed, validated objects (loaded by adapters.config_file).
+
+Strings may hold ``${NAME}`` placeholders; they stay unresolved here and are resolved by
+:func:`resolve_env` at the moment of use, so secrets are never stored or shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+__all__ = [
+    "Action",
+    "Alerts",
+    "Channel",
+    "Check",
+    "Config",
+    "MissingEnvError",
+    "OrderSource",
+    "Promotion",
+    "env_names",
+    "resolve_env",
+]
+
+CheckKind = Literal["http", "statuspage", "tcp", "feed"]
+ActionKind = Literal["webhook", "message", "link", "checklist"]
+
+ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class MissingEnvError(KeyError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"environment variable {self.name} is not set"
+
+
+def env_names(text: str) -> list[str]:
+    return ENV_RE.findall(text)
+
+
+def resolve_env(text: str, environ: Mapping[str, str]) -> str:
+    """Replace every ``${NAME}`` with its value; raises MissingEnvError naming the first gap."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in environ:
+            raise MissingEnvError(name)
+        return environ[name]
+
+    return ENV_RE.sub(sub, text)
+
+
+@dataclass(frozen=True)
+class Alerts:
+    failures_before_down: int = 3
+    successes_before_up: int = 2
+    auto_activate_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: CheckKind
+    url: str = ""
+    host: str = ""
+    port: int = 0
+    method: str = "GET"
+    expect: tuple[str, ...] = ()
+    component: str = ""
+    feed_channel: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    every: timedelta = timedelta(seconds=30)
+    timeout: timedelta = timedelta(seconds=10)
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}" if self.kind == "tcp" else self.url
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+    live: bool = False
+    checks: tuple[Check, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderSource:
+    kind: Literal["http-json"]
+    channel: str
+    url: str
+    every: timedelta = timedelta(seconds=60)
+    timeout: timedelta = timedelta(seconds=10)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    items: str = ""  # dotted path to the list of orders inside the reply; "" = the reply itself
+    fields: Mapping[str, str] = field(default_factory=dict)  # our name -> the feed's name
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    url: str = ""
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Mapping[str, Any] | None = None
+    secret: str = ""
+    text: str = ""
+    file: str = ""
+    steps: tuple[str, ...] = ()
+    name: str = ""
+    timeout: timedelta = timedelta(seconds=10)
+    undo: Action | None = None
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.kind in ("webhook", "link"):
+            return self.url
+        if self.kind == "message":
+            first = self.text.splitlines()[0] if self.text else ""
+            return first[:40]
+        return f"{len(self.steps)} steps"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    id: str
+    name: str
+    armed: bool = False
+    channel: str = ""  # the live channel this plan stands in for; fills {channel}
+    grace: timedelta = timedelta(seconds=5)
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str = ""
+    shop: str = "Toko Saya"
+    timezone: str = "Asia/Jakarta"
+    language: str | None = None
+    alerts: Alerts = field(default_factory=Alerts)
+    channels: tuple[Channel, ...] = ()
+    sources: tuple[OrderSource, ...] = ()
+    promotions: tuple[Promotion, ...] = ()
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+    def channel(self, channel_id: str) -> Channel | None:
+        return next((c for c in self.channels if c.id == channel_id), None)
+
+    def promotion(self, promotion_id: str) -> Promotion | None:
+        return next((p for p in self.promotions if p.id == promotion_id), None)
+
+    @property
+    def armed_promotion(self) -> Promotion | None:
+        return next((p for p in self.promotions if p.armed), None)

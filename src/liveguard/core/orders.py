@@ -1,0 +1,65 @@
+"""Orders: the unit of the sales ledger. Keyed by (channel, order id); money is int Rupiah."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Order", "OrderStatus"]
+
+
+class OrderStatus(StrEnum):
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+    UNPAID = "unpaid"
+
+
+@dataclass(frozen=True)
+class Order:
+    channel: str
+    order_id: str
+    created: datetime  # aware, UTC
+    amount: int  # whole Rupiah
+    status: OrderStatus = OrderStatus.PAID
+    raw_status: str = ""
+    source: str = "manual"
+
+    def __post_init__(self) -> None:
+        if self.created.tzinfo is None:
+            raise ValueError("Order.created must be timezone-aware")
+        if self.amount < 0:
+            raise ValueError("Order.amount must not be negative")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.channel, self.order_id)
+
+    @property
+    def counts_as_sale(self) -> bool:
+        return self.status is OrderStatus.PAID
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "id": self.order_id,
+            "created": self.created.astimezone(UTC).isoformat(),
+            "amount": self.amount,
+            "status": self.status.value,
+            "raw_status": self.raw_status,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Order:
+        return cls(
+            channel=doc["channel"],
+            order_id=doc["id"],
+            created=datetime.fromisoformat(doc["created"]),
+            amount=int(doc["amount"]),
+            status=OrderStatus(doc["status"]),
+            raw_status=doc.get("raw_status", ""),
+            source=doc.get("source", "manual"),
+        )

@@ -1,0 +1,90 @@
+"""ControlRoom: everything the UI may ask of liveguard, in one place.
+
+The UI gets plain view objects and calls plain methods; it never touches files or the
+network. Areas (status, sales, Plan B) hang off the room as sub-services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
+
+__all__ = ["ControlRoom", "HeaderView"]
+
+Listener = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class HeaderView:
+    shop: str
+    day: str
+    clock: str
+
+
+class ControlRoom:
+    def __init__(self, config: Config, home: StateHome, clock: Clock, lang: str) -> None:
+        self.config = config
+        self.home = home
+        self.clock = clock
+        self.lang = lang
+        self.zone: ZoneInfo = load_zone(config.timezone)
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def open(cls, config: Config, paths: Paths, clock: Clock, lang: str) -> ControlRoom:
+        home = StateHome(paths, clock).open()
+        return cls(config, home, clock, lang)
+
+    # -- change notification: sub-services call notify(area); the UI refreshes that area --
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def notify(self, area: str) -> None:
+        for listener in list(self._listeners):
+            listener(area)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start background work (probes, feeds, the outbox) on the running event loop."""
+
+    async def stop(self) -> None:
+        """Stop background work; every acknowledged change is already on disk."""
+
+    def close(self) -> None:
+        self.home.close()
+
+    # -- views -------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def header(self) -> HeaderView:
+        now = self.clock.now()
+        return HeaderView(
+            shop=self.config.shop,
+            day=format_day(local_day(now, self.zone), self.lang),
+            clock=format_clock(now, self.zone),
+        )
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        return self.config.channels
+
+    @property
+    def promotions(self) -> tuple[Promotion, ...]:
+        return self.config.promotions
+
+    @property
+    def armed_promotion(self) -> Promotion | None:
+        return self.config.armed_promotion
+
+    def notices(self) -> list[str]:
+        """One-line notices for the seller (e.g. a state file moved aside); each shown once."""
+        out, self.home.notices[:] = list(self.home.notices), []
+        return out

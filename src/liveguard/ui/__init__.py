@@ -1,0 +1,1 @@
+"""The Textual control room. Talks to liveguard only through liveguard.service."""

@@ -1,0 +1,109 @@
+"""The control room: header, three regions (Live status, Today's sales, Plan B), footer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingsMap
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from liveguard.core.actions import ACTIONS
+from liveguard.i18n import Catalog
+from liveguard.service.room import ControlRoom
+
+from .header import ShopHeader
+from .regions.base import Region
+from .regions.planb import PlanBRegion
+from .regions.sales import SalesRegion
+from .regions.status import StatusRegion
+from .screens.help import HelpScreen
+
+# Below this width the regions stack in one column instead of sitting side by side.
+WIDE_MIN_COLUMNS = 110
+THEME = "textual-dark"
+
+
+class LiveguardApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "liveguard"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, room: ControlRoom, *, animations: bool = True) -> None:
+        super().__init__()
+        self.room = room
+        self.t = Catalog(room.lang)
+        self.theme = THEME
+        if not animations:
+            self.animation_level = "none"
+        self._bindings = self._bindings_from_table()
+        self.keys = {spec.name: room.config.keys.get(spec.name, spec.keys) for spec in ACTIONS}
+        if room.config.keys:
+            self.set_keymap(dict(room.config.keys))
+
+    def _bindings_from_table(self) -> BindingsMap:
+        bindings = self._bindings.copy()
+        for spec in ACTIONS:
+            for key in spec.keys.split(","):
+                bindings.key_to_bindings.setdefault(key.strip(), []).append(
+                    Binding(
+                        key.strip(),
+                        spec.name,
+                        self.t(spec.label),
+                        show=spec.footer and key.strip() == spec.keys.split(",")[0].strip(),
+                        priority=spec.priority,
+                        id=spec.name,
+                        tooltip=self.t(spec.help),
+                    )
+                )
+        return bindings
+
+    def compose(self) -> ComposeResult:
+        yield ShopHeader(self.room)
+        with Horizontal(id="regions"):
+            with Vertical(id="left"):
+                yield StatusRegion(self.room, self.t, id="status")
+                yield SalesRegion(self.room, self.t, id="sales")
+            yield PlanBRegion(self.room, self.t, id="planb")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.room.subscribe(self._on_room_change)
+        for notice in self.room.notices():
+            self.notify(notice, title=self.t("shell.notice"), severity="warning", timeout=15)
+        self.run_worker(self.room.start(), name="room", group="room", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        await self.room.stop()
+
+    def on_resize(self, event: Resize) -> None:
+        self.screen.set_class(event.size.width < WIDE_MIN_COLUMNS, "-narrow")
+
+    def _on_room_change(self, area: str) -> None:
+        for region in self.query(Region):
+            if area in (region.AREA, "all"):
+                region.refresh_view()
+
+    # -- actions from the table ----------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.t, self.keys))
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        for spec in ACTIONS:
+            yield SystemCommand(
+                self.t(spec.label), self.t(spec.help), self._palette_runner(spec.name)
+            )
+
+    def _palette_runner(self, name: str):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await self.run_action(name)
+
+        return run
