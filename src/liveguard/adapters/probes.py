@@ -1,0 +1,362 @@
+"""Probes: run one configured check (http, statuspage, tcp, feed) and say what it saw.
+
+Every check ends by its own ``timeout`` whatever the server does (dripping bytes, hanging
+after accept). Every failure has a specific reason. When liveguard itself cannot look (its
+connection pool is busy, this machine has no DNS, a ``${VAR}`` is missing) the outcome is
+UNKNOWN, never DOWN: the channel is not to blame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from liveguard.core.config import Channel, Check, MissingEnvError, resolve_env
+from liveguard.core.expectations import (
+    DEFAULT_EXPECTATIONS,
+    Observed,
+    evaluate,
+    parse_expectation,
+)
+from liveguard.core.status import ProbeResult, State
+from liveguard.core.timekeeping import Clock
+
+from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
+
+__all__ = ["CheckJob", "ProbeScheduler", "jobs_for", "run_check"]
+
+# A little room past the check's timeout for our own bookkeeping; the request itself is
+# bounded by the pool's deadline.
+_GRACE_S = 0.25
+
+_COMPONENT_STATES = {
+    "operational": State.UP,
+    "degraded_performance": State.DEGRADED,
+    "under_maintenance": State.DEGRADED,
+    "partial_outage": State.DOWN,
+    "major_outage": State.DOWN,
+}
+_INDICATORS = {
+    "none": State.UP,
+    "minor": State.DEGRADED,
+    "maintenance": State.DEGRADED,
+    "major": State.DOWN,
+    "critical": State.DOWN,
+}
+
+
+class _Unknown(Exception):
+    """liveguard could not look; the reason is said as is."""
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    channel: str
+    index: int
+    check: Check
+
+
+def jobs_for(channels: Sequence[Channel]) -> list[CheckJob]:
+    return [CheckJob(c.id, i, chk) for c in channels for i, chk in enumerate(c.checks)]
+
+
+def _seconds(check: Check) -> float:
+    return check.timeout.total_seconds()
+
+
+def _timed_out(seconds: float) -> str:
+    return f"timed out after {seconds:g} s"
+
+
+async def run_check(
+    pool: HttpPool,
+    check: Check,
+    channel_id: str,
+    clock: Clock,
+    environ: Mapping[str, str] | None = None,
+) -> ProbeResult:
+    """Run one check once, within its timeout; never raises for what the far side does."""
+    env = os.environ if environ is None else environ
+    at = clock.now()
+    try:
+        async with asyncio.timeout(_seconds(check) + _GRACE_S):
+            if check.kind == "http":
+                return await _http(pool, check, env, at)
+            if check.kind == "statuspage":
+                return await _statuspage(pool, check, env, at)
+            if check.kind == "feed":
+                return await _feed(pool, check, channel_id, env, at)
+            return await _tcp(check, at)
+    except TimeoutError:
+        return ProbeResult(State.DOWN, _timed_out(_seconds(check)), at)
+    except MissingEnvError as exc:
+        return ProbeResult(State.UNKNOWN, str(exc), at)
+    except _Unknown as exc:
+        return ProbeResult(State.UNKNOWN, str(exc), at)
+
+
+# -- http ----------------------------------------------------------------------------------
+async def _get(
+    pool: HttpPool, check: Check, env: Mapping[str, str], url: str | None = None
+) -> tuple[int, str, int] | str:
+    """(status, body text, elapsed ms), or why no reply came: a DOWN reason.
+
+    Raises _Unknown when liveguard itself could not look.
+    """
+    headers = {k: resolve_env(v, env) for k, v in check.headers.items()}
+    target = resolve_env(url or check.url, env)
+    try:
+        reply = await pool.request(check.method, target, deadline=_seconds(check), headers=headers)
+    except DeadlineExceeded as exc:
+        return str(exc)
+    except PoolBusy as exc:
+        raise _Unknown(f"liveguard is busy: {exc}") from None
+    except httpx.HTTPError as exc:
+        return _http_failure(exc)
+    return reply.status, reply.text, reply.elapsed_ms
+
+
+def _http_failure(exc: BaseException) -> str:
+    """A person-readable reason for a failed request; raises _Unknown for our own failures."""
+    chain = _causes(exc)
+    for cause in chain:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = cause.verify_message or "verify failed"
+            if "expired" in detail:
+                return "TLS: certificate expired"
+            return f"TLS: certificate verify failed ({detail})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS: {(cause.reason or str(cause)).lower().replace('_', ' ')}"
+        if isinstance(cause, socket.gaierror):
+            return _dns_failure(cause)
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the server"
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "certificate" in text:
+        return "TLS: certificate " + ("expired" if "expired" in text else "verify failed")
+    if "name resolution" in text or "name or service not known" in text or "nodename" in text:
+        return _dns_failure(None, text)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending" in text:
+            return "the server closed the connection without replying"
+        return "not an HTTP reply (protocol error)"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"bad URL: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _dns_failure(err: socket.gaierror | None, text: str = "") -> str:
+    # EAI_AGAIN / EAI_FAIL: this machine cannot resolve names at all right now.
+    temporary = {getattr(socket, n) for n in ("EAI_AGAIN", "EAI_FAIL") if hasattr(socket, n)}
+    if (err is not None and err.errno in temporary) or "temporary failure" in text:
+        raise _Unknown("DNS is not working on this machine")
+    return "host not found (DNS)"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+async def _http(pool: HttpPool, check: Check, env: Mapping[str, str], at: datetime) -> ProbeResult:
+    rules = [parse_expectation(r) for r in (check.expect or DEFAULT_EXPECTATIONS)]
+    got = await _get(pool, check, env)
+    if isinstance(got, str):
+        seen = Observed(connected=False)
+        only_connected = all(r.left == "connected" for r in rules)
+        if only_connected and all(evaluate(r, seen) is None for r in rules):
+            return ProbeResult(State.UP, "not connected, as expected", at)
+        return ProbeResult(State.DOWN, got, at)
+    status, body, elapsed = got
+    seen = Observed(connected=True, status=status, response_time=elapsed, body=body)
+    failures = [(r, why) for r in rules if (why := evaluate(r, seen)) is not None]
+    hard = [why for r, why in failures if not r.is_timing]
+    if hard:
+        # the first broken rule says it; "not JSON" after "status 503" adds nothing
+        return ProbeResult(State.DOWN, hard[0], at, elapsed)
+    if failures:
+        return ProbeResult(State.DEGRADED, "; ".join(why for _, why in failures), at, elapsed)
+    return ProbeResult(State.UP, f"status {status}, {elapsed} ms", at, elapsed)
+
+
+# -- statuspage ----------------------------------------------------------------------------
+def _statuspage_url(check: Check) -> str:
+    url = check.url.rstrip("/")
+    if url.endswith(".json"):
+        return url
+    return url + ("/api/v2/components.json" if check.component else "/api/v2/status.json")
+
+
+def _json_reply(got: tuple[int, str, int] | str, what: str) -> tuple[Any, int]:
+    """The reply's JSON and latency; a source we cannot read says nothing about the channel."""
+    if isinstance(got, str):
+        raise _Unknown(f"{what} unreachable: {got}")
+    status, body, elapsed = got
+    if status != 200:
+        raise _Unknown(f"{what} replied with status {status}")
+    try:
+        return json.loads(body), elapsed
+    except ValueError:
+        raise _Unknown(f"{what}: not JSON") from None
+
+
+async def _statuspage(
+    pool: HttpPool, check: Check, env: Mapping[str, str], at: datetime
+) -> ProbeResult:
+    data, elapsed = _json_reply(await _get(pool, check, env, _statuspage_url(check)), "status page")
+    if check.component:
+        comps = data.get("components") if isinstance(data, dict) else None
+        if not isinstance(comps, list):
+            raise _Unknown("status page: no components list in the reply")
+        wanted = check.component.casefold()
+        comp = next(
+            (
+                c
+                for c in comps
+                if isinstance(c, dict) and str(c.get("name", "")).casefold() == wanted
+            ),
+            None,
+        )
+        if comp is None:
+            raise _Unknown(f"status page has no component {check.component!r}")
+        raw = str(comp.get("status", ""))
+        if raw not in _COMPONENT_STATES:
+            raise _Unknown(f"status page: unknown component status {raw!r}")
+        return ProbeResult(
+            _COMPONENT_STATES[raw], f"{comp['name']}: {raw.replace('_', ' ')}", at, elapsed
+        )
+    status = data.get("status") if isinstance(data, dict) else None
+    indicator = status.get("indicator") if isinstance(status, dict) else None
+    if not isinstance(status, dict) or indicator not in _INDICATORS:
+        raise _Unknown("status page: no status.indicator in the reply")
+    text = str(status.get("description") or indicator)
+    return ProbeResult(_INDICATORS[str(indicator)], f"status page: {text}", at, elapsed)
+
+
+# -- feed ----------------------------------------------------------------------------------
+_FEED_STATES = {s.value: s for s in (State.UP, State.DEGRADED, State.DOWN, State.UNKNOWN)}
+
+
+async def _feed(
+    pool: HttpPool, check: Check, channel_id: str, env: Mapping[str, str], at: datetime
+) -> ProbeResult:
+    data, elapsed = _json_reply(await _get(pool, check, env), "status feed")
+    channels = data.get("channels") if isinstance(data, dict) else None
+    if not isinstance(channels, dict):
+        raise _Unknown('status feed: wrong shape (expected {"channels": {...}})')
+    key = check.feed_channel or channel_id
+    entry = channels.get(key)
+    if not isinstance(entry, dict):
+        raise _Unknown(f"status feed has no entry for {key!r}")
+    state = _FEED_STATES.get(str(entry.get("state", "")).lower())
+    if state is None:
+        raise _Unknown(f"status feed: unknown state {entry.get('state')!r} for {key!r}")
+    since = None
+    try:
+        parsed = datetime.fromisoformat(str(entry.get("since") or ""))
+        since = parsed if parsed.tzinfo is not None else None
+    except ValueError:
+        pass
+    reason = str(entry.get("reason") or f"status feed says {state.value}")
+    return ProbeResult(state, reason, at, elapsed, since=since, settled=True)
+
+
+# -- tcp -----------------------------------------------------------------------------------
+async def _tcp(check: Check, at: datetime) -> ProbeResult:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(_seconds(check)):
+            _, writer = await asyncio.open_connection(check.host, check.port)
+    except TimeoutError:
+        return ProbeResult(State.DOWN, _timed_out(_seconds(check)), at)
+    except socket.gaierror as exc:
+        return ProbeResult(State.DOWN, _dns_failure(exc), at)
+    except ConnectionRefusedError:
+        return ProbeResult(State.DOWN, "connection refused", at)
+    except OSError as exc:
+        return ProbeResult(State.DOWN, (exc.strerror or str(exc)).lower(), at)
+    elapsed = int((time.perf_counter() - started) * 1000)
+    writer.close()
+    try:
+        async with asyncio.timeout(0.5):
+            await writer.wait_closed()
+    except (TimeoutError, OSError):
+        pass
+    return ProbeResult(
+        State.UP, f"connected to {check.host}:{check.port} in {elapsed} ms", at, elapsed
+    )
+
+
+# -- schedule ------------------------------------------------------------------------------
+OnResult = Callable[[CheckJob, ProbeResult], Awaitable[None] | None]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class ProbeScheduler:
+    """Runs every check on its own ``every``, all concurrently; results go to ``on_result``."""
+
+    def __init__(
+        self,
+        pool: HttpPool,
+        jobs: Sequence[CheckJob],
+        clock: Clock,
+        on_result: OnResult,
+        *,
+        environ: Mapping[str, str] | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.pool = pool
+        self.jobs = list(jobs)
+        self.clock = clock
+        self.on_result = on_result
+        self.environ = environ
+        self._sleep = sleep
+
+    async def run_once(self) -> list[tuple[CheckJob, ProbeResult]]:
+        """One round: every check once, concurrently; results in job order."""
+        results = await asyncio.gather(*(self._one(job) for job in self.jobs))
+        return list(zip(self.jobs, results, strict=True))
+
+    async def run(self, rounds: int | None = None) -> None:
+        """Run each check every ``every`` until cancelled (or ``rounds`` times each, for tests)."""
+        async with asyncio.TaskGroup() as group:
+            for job in self.jobs:
+                group.create_task(self._loop(job, rounds))
+
+    async def _loop(self, job: CheckJob, rounds: int | None) -> None:
+        loop = asyncio.get_running_loop()
+        every = job.check.every.total_seconds()
+        done = 0
+        while rounds is None or done < rounds:
+            started = loop.time()
+            await self._one(job)
+            done += 1
+            if rounds is not None and done >= rounds:
+                return
+            # keep the rhythm: a slow check does not push every later check back
+            await self._sleep(max(0.0, every - (loop.time() - started)))
+
+    async def _one(self, job: CheckJob) -> ProbeResult:
+        result = await run_check(self.pool, job.check, job.channel, self.clock, self.environ)
+        delivered = self.on_result(job, result)
+        if delivered is not None:
+            await delivered
+        return result

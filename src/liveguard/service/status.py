@@ -1,0 +1,268 @@
+"""StatusService: the live status the control room and the CLI read and change.
+
+The book (core.status) lives on the event loop thread; probe results and declarations
+change it there. Disk writes of probe bookkeeping are batched and done off the loop
+(``asyncio.to_thread``) so fsync never stalls the screen; a declaration is written at once
+because the seller is waiting for it to stick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for
+from liveguard.adapters.state_home import StateError, StateHome, current_actor
+from liveguard.adapters.status_store import StatusStore, channel_docs
+from liveguard.core.config import Alerts, Config
+from liveguard.core.status import (
+    Beat,
+    Change,
+    ChannelStatus,
+    Declaration,
+    Outage,
+    ProbeResult,
+    Source,
+    State,
+    StatusBook,
+    uptime_on,
+)
+from liveguard.core.timekeeping import Clock, load_zone, local_day
+
+__all__ = ["ChannelView", "Mark", "StatusService", "exit_code"]
+
+Mark = Literal["up", "down", "clear"]
+Listener = Callable[[Change], None]
+
+FLUSH_EVERY_S = 1.0
+HISTORY_DAYS = 8
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    status: ChannelStatus
+    beats: list[Beat]
+    uptime_today: float | None
+    checks: int
+
+
+def exit_code(statuses: list[ChannelStatus]) -> int:
+    """Monitoring-plugin convention: 0 up, 1 degraded, 2 a live channel down, 3 unknown.
+
+    A channel nobody watches (not live, no checks, no declaration) does not count.
+    """
+    watched = [s for s in statuses if s.live or s.source is not Source.NONE]
+    states = [(s.live, s.state.public) for s in watched]
+    if any(live and st is State.DOWN for live, st in states):
+        return 2
+    if any(st is State.UNKNOWN for _, st in states):
+        return 3
+    if any(st in (State.DEGRADED, State.DOWN) for _, st in states):
+        return 1
+    return 0
+
+
+def _ignore(job: CheckJob, result: ProbeResult) -> None:
+    return None
+
+
+class StatusService:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        clock: Clock,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.home = home
+        self.clock = clock
+        self.zone: ZoneInfo = load_zone(config.timezone)
+        self.environ = os.environ if environ is None else environ
+        self.store = StatusStore(home)
+        self.book = StatusBook(config.channels, config.alerts)
+        self._listeners: list[Listener] = []
+        self._dirty: set[str] = set()
+        self._closed: list[Outage] = []
+        self._history: list[Outage] = []
+        self._loaded = False
+        self._io = threading.Lock()  # one store user at a time: the loop or the flush thread
+        self._declarations_made = 0
+        self._write_failed = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def load(self) -> None:
+        """Read what is stored (declarations, hysteresis, heartbeats, recent outages)."""
+        self.store.restore_into(self.book)
+        now = self.clock.now()
+        self._history = self.store.outages(since=now - timedelta(days=HISTORY_DAYS))
+        for channel in self.config.channels:
+            self._apply(self.book.settle(channel.id, now))
+        self._loaded = True
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # -- reading ------------------------------------------------------------------------
+    def snapshot(self) -> list[ChannelView]:
+        now = self.clock.now()
+        today = local_day(now, self.zone)
+        views = []
+        for channel in self.config.channels:
+            outages = [o for o in self._history if o.channel == channel.id]
+            current = self.book.open_outage(channel.id)
+            if current is not None:
+                outages.append(current)
+            views.append(
+                ChannelView(
+                    self.book.status(channel.id),
+                    self.book.beats(channel.id),
+                    uptime_on(outages, today, self.zone, now),
+                    len(channel.checks),
+                )
+            )
+        return views
+
+    def statuses(self) -> list[ChannelStatus]:
+        return self.book.snapshot()
+
+    def outages(self, days: int = HISTORY_DAYS) -> list[Outage]:
+        """Outages of the last ``days`` local days, newest first, open ones included."""
+        now = self.clock.now()
+        first_day = local_day(now, self.zone) - timedelta(days=days - 1)
+        cutoff = datetime.combine(first_day, datetime.min.time(), tzinfo=self.zone)
+        found = [o for o in self._history if (o.end or now) >= cutoff]
+        found += [o for c in self.config.channels if (o := self.book.open_outage(c.id))]
+        return sorted(found, key=lambda o: o.start, reverse=True)
+
+    # -- declaring ----------------------------------------------------------------------
+    def declare(
+        self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
+    ) -> ChannelStatus:
+        """Declare a channel up or down (or clear back to probes); stored before returning."""
+        if self.config.channel(channel_id) is None:
+            known = ", ".join(c.id for c in self.config.channels) or "none configured"
+            raise KeyError(f"no channel {channel_id!r} (channels: {known})")
+        if not self._loaded:
+            self.load()
+        now = self.clock.now()
+        decl = None
+        if mark != "clear":
+            decl = Declaration(State(mark), who or current_actor(), now, reason.strip())
+        with self._io:
+            self.store.save_declaration(channel_id, decl)
+        self._declarations_made += 1
+        change = self.book.declare(channel_id, decl, now)
+        self._dirty.add(channel_id)
+        self._apply(change)
+        self._write_dirty()
+        return self.book.status(channel_id)
+
+    # -- probing ------------------------------------------------------------------------
+    async def check_once(self, pool: HttpPool | None = None) -> list[ChannelStatus]:
+        """Run every check once and answer without waiting for failures in a row (CLI).
+
+        Declarations still win; nothing is written (the control room owns the hysteresis).
+        """
+        once = StatusBook(self.config.channels, Alerts(1, 1))
+        for cid, decl in self.store.declarations().items():
+            if self.config.channel(cid) is not None:
+                once.declare(cid, decl, decl.at)
+        own_pool = pool is None
+        pool = pool or HttpPool()
+        try:
+            jobs = jobs_for(self.config.channels)
+            scheduler = ProbeScheduler(pool, jobs, self.clock, _ignore, environ=self.environ)
+            for job, result in await scheduler.run_once():
+                once.record(job.channel, job.index, result)
+        finally:
+            if own_pool:
+                await pool.aclose()
+        return once.snapshot()
+
+    def record(self, job: CheckJob, result: ProbeResult) -> None:
+        """Take one probe result (called on the event loop by the scheduler)."""
+        self._dirty.add(job.channel)
+        self._apply(self.book.record(job.channel, job.index, result))
+
+    async def run(self, pool: HttpPool, *, flush_every: float = FLUSH_EVERY_S) -> None:
+        """Probe on schedule, store in batches and pick up `liveguard mark`; until cancelled."""
+        if not self._loaded:
+            await asyncio.to_thread(self.load)
+        jobs = jobs_for(self.config.channels)
+        scheduler = ProbeScheduler(pool, jobs, self.clock, self.record, environ=self.environ)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(scheduler.run())
+            group.create_task(self._keep(flush_every))
+
+    async def _keep(self, every: float) -> None:
+        try:
+            while True:
+                await asyncio.sleep(every)
+                await self.sync()
+        finally:
+            with contextlib.suppress(Exception):
+                self._write_dirty()  # last batch on the way out
+
+    async def sync(self) -> None:
+        """Write what changed and apply declarations made elsewhere; disk work off the loop."""
+        made = self._declarations_made
+        docs, closed = self._take_dirty()
+        try:
+            stored = await asyncio.to_thread(self._write_and_read, docs, closed)
+        except StateError as exc:
+            # keep it for the next round; tell the seller once, not every second
+            self._dirty.update(docs)
+            self._closed[:0] = closed
+            if not self._write_failed:
+                self.home.notices.append(str(exc))
+            self._write_failed = True
+            return
+        self._write_failed = False
+        if made != self._declarations_made:
+            return  # a declaration made meanwhile is newer than what was just read
+        now = self.clock.now()
+        for channel in self.config.channels:
+            decl = stored.get(channel.id)
+            if decl != self.book.declaration(channel.id):
+                self._dirty.add(channel.id)
+                self._apply(self.book.declare(channel.id, decl, decl.at if decl else now))
+
+    # -- internals ----------------------------------------------------------------------
+    def _apply(self, change: Change | None) -> None:
+        if change is None:
+            return
+        if change.closed is not None:
+            self._closed.append(change.closed)
+            self._history.append(change.closed)
+        for listener in list(self._listeners):
+            listener(change)
+
+    def _take_dirty(self) -> tuple[dict[str, dict[str, Any]], list[Outage]]:
+        docs = channel_docs(self.book, sorted(self._dirty))
+        closed, self._closed = self._closed, []
+        self._dirty.clear()
+        return docs, closed
+
+    def _write_and_read(
+        self, docs: dict[str, dict[str, Any]], closed: list[Outage]
+    ) -> dict[str, Declaration]:
+        with self._io:
+            self.store.save_channels(docs)
+            self.store.add_outages(closed)
+            return self.store.declarations()
+
+    def _write_dirty(self) -> None:
+        docs, closed = self._take_dirty()
+        with self._io:
+            self.store.save_channels(docs)
+            self.store.add_outages(closed)
