@@ -15,8 +15,8 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Config
 from liveguard.core.timekeeping import FixedClock
 
-# Saturday 29 November 2026, 21.00 WIB: the kind of evening liveguard is for.
-EVENING = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+# Saturday 28 November 2026, 21.00 WIB: the kind of evening liveguard is for.
+EVENING = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -29,19 +31,27 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = t("help.title")
             box.border_subtitle = t("help.close")
-            groups: dict[str, list[str]] = {}
-            for spec in ACTIONS:
-                keys = ", ".join(
-                    self.app.get_key_display(Binding(k.strip(), ""))
-                    for k in self.keys[spec.name].split(",")
-                )
-                groups.setdefault(spec.group, []).append(f"  [b]{keys:<18}[/b] {t(spec.help)}")
-            lines = []
-            for group, rows in groups.items():
-                lines.append(f"[b u]{t(group)}[/b u]")
-                lines.extend(rows)
-                lines.append("")
-            yield Static("\n".join(lines).rstrip(), id="help-text")
+            yield Static(self._table(), id="help-text")
+
+    def _table(self) -> Table:
+        t = self.t
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+        table.add_column(t("help.key"), style="bold", no_wrap=True, min_width=10)
+        table.add_column(t("help.action"), ratio=1)
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for spec in ACTIONS:
+            keys = ", ".join(
+                self.app.get_key_display(Binding(k.strip(), ""))
+                for k in self.keys[spec.name].split(",")
+            )
+            groups.setdefault(spec.group, []).append((keys, t(spec.help)))
+        for n, (group, rows) in enumerate(groups.items()):
+            if n:
+                table.add_row("", "")
+            table.add_row(Text(t(group), style="bold underline"), "")
+            for keys, description in rows:
+                table.add_row(keys, description)
+        return table
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

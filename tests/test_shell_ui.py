@@ -1,0 +1,102 @@
+"""The control-room shell: snapshots at 80×24 and 120×40 in both languages, key flows."""
+
+from __future__ import annotations
+
+import pytest
+
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.actions import ACTIONS
+from liveguard.core.timekeeping import FixedClock
+from liveguard.ui.screens.help import HelpScreen
+from tests.conftest import make_app
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_shell_snapshot(
+    snap_compare, home: StateHome, clock: FixedClock, lang: str, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(home, clock, lang), terminal_size=size)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_help_snapshot(snap_compare, home: StateHome, clock: FixedClock, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(
+        make_app(home, clock, lang), terminal_size=(80, 24), press=["question_mark"]
+    )
+
+
+async def test_help_opens_with_question_mark_and_f1_and_esc_closes(
+    home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            assert isinstance(app.screen, HelpScreen)
+            table = app.screen._table()
+            descriptions = [str(cell) for cell in table.columns[1]._cells]
+            for spec in ACTIONS:
+                assert app.t(spec.help) in descriptions
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+q"])
+async def test_quit(home: StateHome, clock: FixedClock, key: str) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+async def test_the_footer_and_palette_come_from_the_action_table(
+    home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "id")
+    async with app.run_test(size=(120, 40)):
+        shown = {b.action: b.description for _, b, _, _ in app.active_bindings.values() if b.show}
+        footer_actions = {spec.name for spec in ACTIONS if spec.footer}
+        assert footer_actions <= set(shown)
+        assert shown["quit"] == "Keluar"
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert titles == [app.t(spec.label) for spec in ACTIONS]
+
+
+async def test_keys_can_be_remapped_in_the_config(home: StateHome, clock: FixedClock) -> None:
+    from dataclasses import replace
+
+    from tests.conftest import starter_config
+
+    config = replace(starter_config(), keys={"help": "h"})
+    app = make_app(home, clock, config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_narrow_terminals_stack_the_regions(home: StateHome, clock: FixedClock) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.has_class("-narrow")
+        status, sales, planb = (app.query_one(f"#{n}").region for n in ("status", "sales", "planb"))
+        assert status.y < sales.y < planb.y
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert not app.screen.has_class("-narrow")
+        status, planb = (app.query_one(f"#{n}").region for n in ("status", "planb"))
+        assert status.y == planb.y and status.x < planb.x
+
+
+async def test_a_state_notice_is_shown_once(home: StateHome, clock: FixedClock) -> None:
+    home.notices.append("state/status.json: could not be read (empty file); moved aside")
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("moved aside" in m for m in messages)
+    assert home.notices == []

@@ -1,0 +1,286 @@
+"""The state store: atomic writes, orphan cleanup, corrupt files, permissions, locks, crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from liveguard.adapters.atomic_storage import TEMP_MARK, atomic_write_bytes
+from liveguard.adapters.order_store import OrderStore
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import RoomBusyError, StateError, StateHome
+from liveguard.core.orders import Order, OrderStatus
+from liveguard.core.timekeeping import FixedClock, load_zone
+
+ROOT = Path(__file__).resolve().parents[1]
+WIB = load_zone("Asia/Jakarta")
+POSIX = os.name == "posix"
+
+
+def order(n: int, amount: int = 50_000, status: OrderStatus = OrderStatus.PAID) -> Order:
+    created = datetime(2026, 11, 28, 13, 0, tzinfo=UTC) + timedelta(minutes=n)
+    return Order("tiktok", f"o{n}", created, amount, status)
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "x.json"
+    atomic_write_bytes(target, b"old")
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+@pytest.mark.skipif(not POSIX, reason="file modes are POSIX")
+def test_state_files_are_owner_only(home: StateHome) -> None:
+    OrderStore(home, WIB).upsert(order(1))
+    files = home.files()
+    assert files
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_orders_are_keyed_by_channel_and_id(home: StateHome) -> None:
+    store = OrderStore(home, WIB)
+    assert store.upsert(order(1)) == "added"
+    assert store.upsert(order(1)) == "unchanged"
+    assert store.upsert(order(1, amount=75_000)) == "updated"
+    assert store.upsert_many([order(2), order(2), order(3)]) == ["added", "unchanged", "added"]
+    day = order(1).created.astimezone(WIB).date()
+    orders = {o.order_id: o for o in store.day_orders(day)}
+    assert sorted(orders) == ["o1", "o2", "o3"]
+    assert orders["o1"].amount == 75_000
+
+
+def test_orders_land_in_the_local_day_file(home: StateHome) -> None:
+    store = OrderStore(home, WIB)
+    # 17.30 UTC is 00.30 WIB the next day.
+    late = Order("shopee", "late", datetime(2026, 11, 28, 17, 30, tzinfo=UTC), 1000)
+    store.upsert(late)
+    assert (home.dir / "orders" / "2026-11-29.json").exists()
+    assert not (home.dir / "orders" / "2026-11-28.json").exists()
+
+
+def test_orphaned_temp_files_are_removed_at_start(paths: Paths, clock: FixedClock) -> None:
+    paths.state.mkdir(parents=True)
+    orphan = paths.state / f"status.json{TEMP_MARK}1234-abcd"
+    orphan.write_text("{half a write")
+    nested = paths.state / "orders"
+    nested.mkdir()
+    (nested / f"2026-11-28.json{TEMP_MARK}99-ff").write_text("{")
+    home = StateHome(paths, clock).open()
+    try:
+        assert not orphan.exists()
+        assert list(nested.iterdir()) == []
+    finally:
+        home.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (
+            b'{"_meta": {"1": {"kind": "orders-day", "schema": 1}}, "orders": {"1": {"chan',
+            "not valid JSON",
+        ),
+        (b"", "empty file"),
+        (b"[1, 2, 3]", "unexpected shape"),
+        (b'{"_meta": {"1": {"kind": "audit", "schema": 1}}}', "not a orders-day file"),
+        (b"\x00\x00\x00\x00", "not valid JSON"),
+    ],
+)
+def test_an_unreadable_file_is_moved_aside_and_we_go_on(
+    home: StateHome, content: bytes, why: str
+) -> None:
+    day_file = home.dir / "orders" / "2026-11-28.json"
+    day_file.parent.mkdir(parents=True, exist_ok=True)
+    day_file.write_bytes(content)
+    store = OrderStore(home, WIB)
+    assert store.upsert(order(1)) == "added"  # starts with what it can
+    aside = list(day_file.parent.glob("2026-11-28.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == content  # nothing destroyed
+    assert len(home.notices) == 1
+    assert why in home.notices[0] and aside[0].name in home.notices[0]
+    assert [o.order_id for o in store.day_orders(order(1).created.date())] == ["o1"]
+
+
+def test_a_newer_schema_is_refused_not_destroyed(home: StateHome) -> None:
+    path = home.dir / "status.json"
+    path.write_text(json.dumps({"_meta": {"1": {"kind": "status", "schema": 99}}}))
+    with pytest.raises(StateError, match="newer liveguard"):
+        home.db("status.json", "status")
+    assert path.exists()
+
+
+def test_migrations_run_step_by_step(home: StateHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liveguard.adapters import state_home
+
+    monkeypatch.setitem(state_home.SCHEMAS, "status", 2)
+    monkeypatch.setitem(
+        state_home.MIGRATIONS, "status", {1: lambda raw: {**raw, "declared": {"1": {"x": 1}}}}
+    )
+    path = home.dir / "status.json"
+    path.write_text(json.dumps({"_meta": {"1": {"kind": "status", "schema": 1}}}))
+    db = home.db("status.json", "status")
+    assert db.table("declared").all() == [{"x": 1}]
+    assert json.loads(path.read_text())["_meta"]["1"]["schema"] == 2
+
+
+def test_another_process_write_is_seen(home: StateHome, paths: Paths) -> None:
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))
+    day = order(1).created.astimezone(WIB).date()
+    assert len(store.day_orders(day)) == 1
+    subprocess.run(
+        [sys.executable, "-c", _WRITE_ONE, str(paths.state.parent)],
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert sorted(o.order_id for o in store.day_orders(day)) == ["o1", "other"]
+    store.upsert(order(2))
+    assert sorted(o.order_id for o in store.day_orders(day)) == ["o1", "o2", "other"]
+
+
+_WRITE_ONE = """
+import sys
+from datetime import UTC, datetime
+from liveguard.adapters.order_store import OrderStore
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.orders import Order
+from liveguard.core.timekeeping import load_zone
+home = StateHome(Paths.resolve(home=sys.argv[1])).open()
+OrderStore(home, load_zone("Asia/Jakarta")).upsert(
+    Order("tiktok", "other", datetime(2026, 11, 28, 13, 30, tzinfo=UTC), 1))
+home.close()
+"""
+
+_HOLD_ROOM = """
+import sys
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateHome
+home = StateHome(Paths.resolve(home=sys.argv[1])).open()
+home.hold_room()
+print("holding", flush=True)
+sys.stdin.readline()
+home.close()
+"""
+
+
+def test_a_second_control_room_is_told_who_holds_the_home(paths: Paths, clock: FixedClock) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_ROOM, str(paths.state.parent)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        home = StateHome(paths, clock).open()
+        try:
+            assert home.room_is_open()
+            with pytest.raises(
+                RoomBusyError, match=rf"already open on this home \(pid {holder.pid}"
+            ):
+                home.hold_room()
+            # Writes still work through the shared write lock.
+            assert OrderStore(home, WIB).upsert(order(1)) == "added"
+        finally:
+            home.close()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    home = StateHome(paths, clock).open()
+    try:
+        assert not home.room_is_open()
+        home.hold_room()  # free again once the first one has gone
+    finally:
+        home.close()
+
+
+def test_two_processes_writing_at_once_lose_nothing(paths: Paths, clock: FixedClock) -> None:
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "tests/crash_writer.py", str(paths.state.parent), str(start)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for start in (0, 100_000)
+    ]
+    acked: list[str] = []
+    try:
+        for writer in writers:
+            assert writer.stdout is not None
+            for _ in range(25):
+                acked.append(writer.stdout.readline().strip())
+    finally:
+        for writer in writers:
+            writer.kill()
+            writer.wait(timeout=30)
+    for writer in writers:
+        assert writer.stdout is not None
+        acked.extend(line.strip() for line in writer.stdout.read().splitlines())
+    home = StateHome(paths, clock).open()
+    try:
+        stored = {o.order_id for o in _all_orders(home)}
+        assert home.notices == []
+        assert set(acked) <= stored
+    finally:
+        home.close()
+
+
+def _all_orders(home: StateHome) -> list[Order]:
+    store = OrderStore(home, WIB)
+    out: list[Order] = []
+    for path in sorted((home.dir / "orders").glob("*.json")):
+        out.extend(store.day_orders(datetime.fromisoformat(path.stem).date()))
+    return out
+
+
+def test_kill_9_at_any_instant_never_loses_an_acknowledged_order(
+    paths: Paths, clock: FixedClock, big: bool
+) -> None:
+    rounds = 200 if big else 6
+    rng = random.Random(20250830)
+    acked: list[str] = []
+    next_id = 0
+    for _ in range(rounds):
+        child = subprocess.Popen(
+            [sys.executable, "tests/crash_writer.py", str(paths.state.parent), str(next_id)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        first = child.stdout.readline().strip()
+        assert first, "the writer died before its first write"
+        acked.append(first)
+        # A random instant, so some kills land mid-write (temp file open, before the rename).
+        time.sleep(rng.uniform(0, 0.05))
+        os.kill(child.pid, signal.SIGKILL if POSIX else signal.SIGTERM)
+        child.wait(timeout=30)
+        acked.extend(line.strip() for line in child.stdout.read().splitlines() if line.strip())
+        next_id = int(acked[-1][1:]) + 1
+        home = StateHome(paths, clock).open()
+        try:
+            assert home.notices == [], home.notices  # every file readable
+            stored = {o.order_id for o in _all_orders(home)}
+            missing = set(acked) - stored
+            assert not missing, f"acknowledged but lost: {sorted(missing)[:5]}"
+            assert not list(home.dir.rglob(f"*{TEMP_MARK}*"))  # orphans cleaned at start
+        finally:
+            home.close()
