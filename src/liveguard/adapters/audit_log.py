@@ -1,0 +1,159 @@
+"""The audit log: who did what, when, and what came of it.
+
+The newest entries live in a bounded ring, ``state/audit.json`` (one small atomic file).
+When the ring overflows, its oldest entries are appended to ``logs/audit-YYYY-MM.jsonl``
+(append-only, fsynced) *before* they leave the ring, so nothing is lost. If a crash falls
+between the two, the next archiving skips entries the archive already holds (by ``seq``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .state_home import StateHome, current_actor
+
+__all__ = ["AUDIT_FILE", "AuditLog"]
+
+AUDIT_FILE = "audit.json"
+RING_SIZE = 500
+ARCHIVE_BATCH = 100
+
+
+class AuditLog:
+    def __init__(
+        self,
+        home: StateHome,
+        *,
+        ring_size: int = RING_SIZE,
+        archive_batch: int = ARCHIVE_BATCH,
+        actor: str | None = None,
+    ) -> None:
+        self.home = home
+        self.ring_size = ring_size
+        self.archive_batch = max(1, min(archive_batch, ring_size))
+        self.actor = actor or current_actor()
+
+    def _data(self) -> dict[str, Any]:
+        raw = self.home.db(AUDIT_FILE, "audit").storage.read()
+        return raw if raw is not None else {}
+
+    def record(
+        self, kind: str, detail: Mapping[str, Any], *, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Append one entry durably (the caller may already hold the write lock)."""
+        with self.home.writing():
+            db = self.home.db(AUDIT_FILE, "audit")
+            data = dict(self._data())
+            ring = dict(data.get("entries", {}))
+            seq = max(
+                (int(k) for k in ring), default=int(data.get("next", {}).get("1", {}).get("seq", 0))
+            )
+            entry = {
+                "seq": seq + 1,
+                "at": (at or self.home.now()).isoformat(),
+                "actor": self.actor,
+                "kind": kind,
+                "detail": dict(detail),
+            }
+            ring[str(seq + 1)] = entry
+            if len(ring) > self.ring_size:
+                oldest = sorted(ring, key=int)[: self.archive_batch]
+                self._archive([ring[k] for k in oldest])
+                for k in oldest:
+                    del ring[k]
+            data["entries"] = ring
+            data["next"] = {"1": {"seq": seq + 1}}
+            db.storage.write(data)
+            return entry
+
+    def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries (all when None), oldest first."""
+        ring = sorted(self._data().get("entries", {}).values(), key=lambda e: int(e.get("seq", 0)))
+        if limit is not None and len(ring) >= limit:
+            return ring[len(ring) - limit :] if limit > 0 else []
+        older: list[dict[str, Any]] = []
+        first_seq = int(ring[0]["seq"]) if ring else None
+        for path in sorted(self.home.paths.logs.glob("audit-*.jsonl"), reverse=True):
+            lines = [
+                e
+                for e in _read_jsonl(path)
+                if first_seq is None or int(e.get("seq", 0)) < first_seq
+            ]
+            older = lines + older
+            if limit is not None and len(older) + len(ring) >= limit:
+                break
+        merged = older + ring
+        return merged[-limit:] if limit is not None else merged
+
+    def _archive(self, entries: list[dict[str, Any]]) -> None:
+        by_month: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            month = str(entry.get("at", ""))[:7] or "unknown"
+            by_month.setdefault(month, []).append(entry)
+        logs = self.home.paths.logs
+        logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for month, batch in by_month.items():
+            path = logs / f"audit-{month}.jsonl"
+            last = _last_seq(path)
+            fresh = [e for e in batch if int(e["seq"]) > last]
+            if not fresh:
+                continue
+            payload = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in fresh).encode()
+            if _ends_torn(path):
+                payload = b"\n" + payload  # keep a torn line from a crash apart from ours
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, payload)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    out = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a torn last line after a crash: skip it, keep the rest
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out
+
+
+def _ends_torn(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return False
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+    except OSError:
+        return False
+
+
+def _last_seq(path: Path) -> int:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 65536))
+            tail = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return 0
+    for line in reversed(tail.splitlines()):
+        try:
+            return int(json.loads(line)["seq"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return 0

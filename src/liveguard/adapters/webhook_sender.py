@@ -1,0 +1,81 @@
+"""Sends one rendered webhook through the shared HttpPool and reports what happened.
+
+Never raises for network trouble: every outcome becomes a :class:`SendResult` that the
+outbox turns into delivered / retrying / failed (see ``core.promotion.decide``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from liveguard.core.promotion import RenderedRequest
+
+from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
+
+__all__ = ["SendResult", "WebhookSender"]
+
+EXCERPT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SendResult:
+    http_status: int | None
+    error: str = ""
+    retry_after: str | None = None
+    duration_ms: int = 0
+    excerpt: str = ""  # the start of the reply body, shown when a 4xx fails the action
+
+
+class WebhookSender:
+    def __init__(self, pool: HttpPool) -> None:
+        self.pool = pool
+
+    async def send(self, request: RenderedRequest, timeout_s: float) -> SendResult:
+        started = time.perf_counter()
+
+        def took() -> int:
+            return int((time.perf_counter() - started) * 1000)
+
+        try:
+            reply = await self.pool.request(
+                request.method,
+                request.url,
+                deadline=timeout_s,
+                headers=request.headers,
+                content=request.body if request.body or request.method != "GET" else None,
+                max_body=64_000,
+            )
+        except DeadlineExceeded as exc:
+            return SendResult(None, str(exc), duration_ms=took())
+        except PoolBusy as exc:
+            return SendResult(None, f"liveguard busy: {exc}", duration_ms=took())
+        except httpx.HTTPError as exc:
+            return SendResult(None, _describe(exc), duration_ms=took())
+        excerpt = " ".join(reply.text[:EXCERPT_CHARS].split())
+        return SendResult(
+            reply.status,
+            ""
+            if 200 <= reply.status < 300
+            else f"HTTP {reply.status}" + (f": {excerpt}" if excerpt else ""),
+            reply.headers.get("Retry-After"),
+            reply.elapsed_ms,
+            excerpt,
+        )
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    kinds = {
+        httpx.ConnectError: "could not connect",
+        httpx.RemoteProtocolError: "connection closed by the server",
+        httpx.ReadError: "connection broken while reading",
+        httpx.WriteError: "connection broken while sending",
+        httpx.TimeoutException: "timed out",
+    }
+    for kind, text in kinds.items():
+        if isinstance(exc, kind):
+            detail = str(exc).strip()
+            return f"{text} ({detail})" if detail and detail != text else text
+    return f"{type(exc).__name__}: {exc}".strip()

@@ -1,0 +1,698 @@
+"""Plan B for the control room and the command line: the switch, its outbox, its record.
+
+Every change is written (``PromotionStore.update``) before the side effect it announces,
+then the action runs, then its result is written and audited. ``drain`` runs the switch to
+rest for the CLI and tests; ``run`` is the control room's background loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import secrets
+import sys
+import webbrowser
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from liveguard.adapters.audit_log import AuditLog
+from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.promotion_store import (
+    OutboxLease,
+    PlanBState,
+    PromotionStore,
+    save_text_file,
+)
+from liveguard.adapters.state_home import StateHome, current_actor
+from liveguard.adapters.webhook_sender import SendResult, WebhookSender
+from liveguard.core.config import Action, Config, MissingEnvError, Promotion
+from liveguard.core.promotion import (
+    OutboxEntry,
+    Switch,
+    TemplateValues,
+    TransitionError,
+    action_for,
+    arm,
+    cancel,
+    decide,
+    entries_for,
+    expire,
+    parse_retry_after,
+    press,
+    public_state,
+    render_text,
+    render_webhook,
+    settle,
+)
+from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
+
+__all__ = [
+    "ActionView",
+    "ImpactRow",
+    "PlanBService",
+    "PlanBView",
+    "TransitionError",
+    "open_in_browser",
+]
+
+LOOP_IDLE_S = 0.5  # how often the control room loop looks at the switch when nothing is due
+
+Sleep = Callable[[float], Awaitable[Any]]
+Opener = Callable[[str], bool]
+
+
+def open_in_browser(url: str) -> bool:
+    """Open a graphical browser when there is one; never a text browser over the control room."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    try:
+        return bool(webbrowser.open(url, new=2))
+    except webbrowser.Error:
+        return False
+
+
+@dataclass(frozen=True)
+class ActionView:
+    index: int
+    step: str  # do | undo
+    kind: str
+    label: str
+    status: str  # idle | waiting | sending | retrying | delivered | done | failed | cancelled
+    attempts: int = 0
+    retry_in_s: int | None = None
+    error: str = ""
+    detail: str = ""  # the message text, the link, or where the message was saved
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    channel: str
+    since_activation: int  # Rupiah
+    same_window_yesterday: int
+
+
+@dataclass(frozen=True)
+class PlanBView:
+    promotion_id: str
+    promotion_name: str
+    state: str
+    phase: str
+    countdown_s: int | None
+    reason: str
+    channel: str
+    activated_at: datetime | None
+    activation_id: str
+    actions: tuple[ActionView, ...]
+    checklist: tuple[tuple[str, bool], ...]
+    messages: tuple[str, ...]
+    links: tuple[str, ...]
+    impact: tuple[ImpactRow, ...] | None
+    promotion_count: int
+
+
+class PlanBService:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        *,
+        clock: Clock | None = None,
+        sender: WebhookSender | None = None,
+        environ: Mapping[str, str] | None = None,
+        sleep: Sleep | None = None,
+        jitter: Callable[[], float] = random.random,
+        token: Callable[[], str] = lambda: secrets.token_hex(3),
+        opener: Opener | None = open_in_browser,
+        impact: Callable[[datetime, datetime], Sequence[ImpactRow]] | None = None,
+        actor: str | None = None,
+    ) -> None:
+        self.config = config
+        self.home = home
+        self.clock = clock or home.clock or SystemClock()
+        self.store = PromotionStore(home)
+        self.audit = AuditLog(home, actor=actor)
+        self.actor = actor or current_actor()
+        self.environ = environ if environ is not None else os.environ
+        self.sleep: Sleep = sleep or asyncio.sleep
+        self.jitter = jitter
+        self.token = token
+        self.opener = opener
+        self.impact_source = impact
+        self.zone: tzinfo = _zone(config.timezone)
+        self.lease = OutboxLease(home)
+        self._sender = sender
+        self._own_pool: HttpPool | None = None
+        self._inflight: set[str] = set()
+        self._auto_fired: set[tuple[str, str]] = set()
+        self.wake = asyncio.Event()
+
+    # -- reading ---------------------------------------------------------------------------
+    def state(self) -> PlanBState:
+        return self.store.load()
+
+    def switch(self, state: PlanBState | None = None) -> Switch:
+        stored = (state or self.state()).switch
+        if stored is not None and self.config.promotion(stored.promotion) is not None:
+            return stored
+        if stored is not None and stored.phase != "idle":
+            return stored  # engaged promotion left the config: still finish what it started
+        armed = self.config.armed_promotion
+        return Switch(promotion=armed.id if armed else "")
+
+    def promotion(self, switch: Switch | None = None) -> Promotion | None:
+        return self.config.promotion((switch or self.switch()).promotion)
+
+    def listing(self) -> list[dict[str, Any]]:
+        sw = self.switch()
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "armed": sw.promotion == p.id,
+                "state": public_state(sw, p.id),
+                "actions": len(p.actions),
+            }
+            for p in self.config.promotions
+        ]
+
+    def values(self, switch: Switch) -> TemplateValues:
+        at = switch.activated_at or switch.since or self.clock.now()
+        return TemplateValues(
+            promotion=switch.promotion,
+            reason=switch.reason,
+            channel=switch.channel,
+            activated_at=at.astimezone(self.zone).isoformat(timespec="seconds"),
+            activation_id=switch.activation_id,
+        )
+
+    def message_path(self, promotion: Promotion, index: int, action: Action) -> Path:
+        name = action.file or f"planb-{promotion.id}-message-{index + 1}.txt"
+        path = Path(name).expanduser()
+        return path if path.is_absolute() else self.home.paths.logs / path
+
+    # -- the key ---------------------------------------------------------------------------
+    def press(self, *, reason: str = "", channel: str = "", skip_grace: bool = False) -> Switch:
+        """The Plan B key. Raises TransitionError (with a catalogue key) when it cannot act."""
+        now = self.clock.now()
+        token = self.token()
+
+        def change(sw: Switch) -> Switch:
+            promo = self.promotion(sw)
+            if promo is None:
+                raise TransitionError("planb.error.none_armed")
+            return press(
+                sw,
+                promo,
+                now,
+                token=token,
+                actor=self.actor,
+                reason=reason,
+                channel=channel,
+                skip_grace=skip_grace,
+            )
+
+        return self._transition(change, "press")
+
+    def cancel(self) -> Switch:
+        now = self.clock.now()
+        return self._transition(lambda sw: cancel(sw, now), "cancel")
+
+    def deactivate(self, *, skip_grace: bool = False) -> Switch:
+        sw = self.switch()
+        if sw.phase not in ("activating", "active"):
+            raise TransitionError("planb.error.not_active")
+        return self.press(skip_grace=skip_grace)
+
+    def arm(self, promotion_id: str) -> Switch:
+        if self.config.promotion(promotion_id) is None:
+            raise TransitionError("planb.error.unknown", promotion=promotion_id)
+        now = self.clock.now()
+        return self._transition(lambda sw: arm(sw, promotion_id, now, self.actor), "arm")
+
+    def toggle_tick(self, step: int) -> bool:
+        """Tick or untick a checklist step of the current activation; returns the new tick."""
+        sw = self.switch()
+        key = sw.activation_id or "-"
+        ticked = False
+
+        def change(state: PlanBState) -> PlanBState:
+            nonlocal ticked
+            steps = set(state.ticks.get(key, ()))
+            ticked = step not in steps
+            steps.symmetric_difference_update({step})
+            return replace(state, ticks={**state.ticks, key: tuple(sorted(steps))})
+
+        self.store.update(change)
+        self.audit.record(
+            "planb.tick",
+            {
+                "promotion": sw.promotion,
+                "activation_id": sw.activation_id,
+                "step": step,
+                "ticked": ticked,
+            },
+        )
+        return ticked
+
+    def _transition(self, change: Callable[[Switch], Switch], why: str) -> Switch:
+        now = self.clock.now()
+        moved: tuple[Switch, Switch] | None = None
+
+        def apply(state: PlanBState) -> PlanBState:
+            nonlocal moved
+            before = self.switch(state)
+            after = change(before)
+            if after == before:
+                return state
+            moved = (before, after)
+            return replace(
+                state, switch=after, entries=self._entries_after(state, before, after, now)
+            )
+
+        state = self.store.update(apply)
+        if moved is not None:
+            self._audit_transition(*moved, why)
+            self.wake.set()
+        return self.switch(state)
+
+    def _entries_after(
+        self, state: PlanBState, before: Switch, after: Switch, now: datetime
+    ) -> tuple[OutboxEntry, ...]:
+        entries = state.entries
+        promo = self.promotion(after)
+        if promo is None:
+            return entries
+        known = {e.key for e in entries}
+        if after.phase == "activating" and before.phase in ("idle", "pending"):
+            entries += tuple(
+                e for e in entries_for(promo, after.activation_id, "do") if e.key not in known
+            )
+        if after.phase == "deactivating" and before.phase != "deactivating":
+            entries = tuple(
+                replace(e, status="cancelled", error="deactivated before it was sent")
+                if e.activation_id == after.activation_id
+                and e.step == "do"
+                and e.status in ("waiting", "retrying")
+                else e
+                for e in entries
+            )
+            entries += tuple(
+                e for e in entries_for(promo, after.activation_id, "undo") if e.key not in known
+            )
+        return entries
+
+    def _audit_transition(self, before: Switch, after: Switch, why: str) -> None:
+        self.audit.record(
+            "planb.transition",
+            {
+                "promotion": after.promotion,
+                "activation_id": after.activation_id,
+                "from": public_state(before, before.promotion) if before.promotion else "none",
+                "to": public_state(after, after.promotion),
+                "phase": after.phase,
+                "by": why,
+                "reason": after.reason,
+                "channel": after.channel,
+            },
+        )
+
+    # -- time passing and the outbox -------------------------------------------------------
+    def advance(self) -> Switch:
+        """End a grace countdown that is over; settle activating/deactivating when done."""
+        now = self.clock.now()
+        self._transition(lambda sw: expire(sw, now), "grace over")
+        state = self.state()
+        return self._transition(lambda sw: settle(sw, state.entries, now), "settled")
+
+    def due_entries(self) -> list[OutboxEntry]:
+        now = self.clock.now()
+        return [e for e in self.state().entries if e.due(now) and e.key not in self._inflight]
+
+    def next_wakeup(self) -> float | None:
+        """Seconds until something is due (0 when now), None when the switch is at rest."""
+        now = self.clock.now()
+        sw = self.switch()
+        times: list[float] = []
+        if sw.due is not None and sw.phase in ("pending", "pending_off"):
+            times.append((sw.due - now).total_seconds())
+        for e in self.state().entries:
+            if e.status in ("waiting", "sending"):
+                times.append(0.0)
+            elif e.status == "retrying":
+                times.append(((e.next_at or now) - now).total_seconds())
+        if sw.phase in ("activating", "deactivating"):
+            times.append(0.0 if not times else min(times))
+        return max(0.0, min(times)) if times else None
+
+    async def step(self) -> int:
+        """One pass: advance the switch and send what is due. Returns how many actions ran."""
+        self.advance()
+        if not self.lease.try_acquire():
+            return 0  # another liveguard on this home sends; it will see our changes
+        due = self.due_entries()
+        if due:
+            await asyncio.gather(*(self.run_entry(e) for e in due))
+            self.advance()
+        return len(due)
+
+    async def drain(
+        self, *, on_step: Callable[[], None] | None = None, max_wait_s: float | None = None
+    ) -> Switch:
+        """Run until the switch rests (armed or active with every action settled)."""
+        waited = 0.0
+        while True:
+            await self.step()
+            if on_step is not None:
+                on_step()
+            if not self.lease.held:
+                return self.switch()
+            wait = self.next_wakeup()
+            if wait is None:
+                return self.switch()
+            if max_wait_s is not None and waited + wait > max_wait_s:
+                return self.switch()
+            if wait > 0:
+                await self.sleep(wait)
+                waited += wait
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The control room's loop: wakes on a key press or when something falls due."""
+        while not stop.is_set():
+            self.wake.clear()
+            await self.step()
+            wait = self.next_wakeup()
+            wait = LOOP_IDLE_S if wait is None else min(max(wait, 0.05), LOOP_IDLE_S)
+            try:
+                async with asyncio.timeout(wait):
+                    await self.wake.wait()
+            except TimeoutError:
+                pass
+
+    async def run_entry(self, entry: OutboxEntry) -> OutboxEntry:
+        if entry.key in self._inflight:
+            return entry
+        self._inflight.add(entry.key)
+        try:
+            return await self._run_entry(entry)
+        finally:
+            self._inflight.discard(entry.key)
+
+    async def _run_entry(self, entry: OutboxEntry) -> OutboxEntry:
+        state = self.state()
+        current = state.entry(entry.key) or entry
+        if not current.due(self.clock.now()):
+            return current
+        sw = state.switch or self.switch(state)
+        promo = self.config.promotion(current.promotion)
+        action = action_for(promo, current) if promo else None
+        if current.status == "sending":
+            # claimed by a process that died mid-attempt: the receiver may or may not have it
+            self._audit_attempt(
+                current,
+                None,
+                SendResult(None, "interrupted (liveguard stopped during the attempt)"),
+                "interrupted",
+            )
+        if promo is None or action is None:
+            failed = replace(
+                current, status="failed", error="the action is no longer in the config"
+            )
+            self.store.update(lambda s: s.with_entry(failed))
+            self._audit_attempt(failed, None, SendResult(None, failed.error), "failed")
+            return failed
+        attempt = current.attempts + 1
+        claimed = replace(current, status="sending", attempts=attempt)
+        self.store.update(lambda s: s.with_entry(claimed))  # durable before the side effect
+        self.wake.set()
+        if action.kind == "webhook":
+            result, final = await self._send_webhook(claimed, action, self.values(sw))
+        else:
+            result, final = await asyncio.to_thread(
+                self._local_action, claimed, promo, action, self.values(sw)
+            )
+        self.store.update(lambda s: s.with_entry(final))
+        self._audit_attempt(final, action, result, final.status)
+        self.wake.set()
+        return final
+
+    async def _send_webhook(
+        self, entry: OutboxEntry, action: Action, values: TemplateValues
+    ) -> tuple[SendResult, OutboxEntry]:
+        now = self.clock.now()
+        try:
+            request = render_webhook(
+                action, values, self.environ, key=entry.key, timestamp=int(now.timestamp())
+            )
+        except MissingEnvError as exc:
+            result = SendResult(None, str(exc))
+            return result, replace(entry, status="failed", error=str(exc), next_at=None)
+        result = await self._get_sender().send(request, action.timeout.total_seconds())
+        after = self.clock.now()
+        decision = decide(
+            entry.attempts,
+            http_status=result.http_status,
+            error=result.error,
+            retry_after_s=parse_retry_after(result.retry_after, after),
+            jitter=self.jitter(),
+        )
+        next_at = (
+            after + timedelta(seconds=decision.delay_s) if decision.status == "retrying" else None
+        )
+        final = replace(
+            entry,
+            status=decision.status,
+            next_at=next_at,
+            http_status=result.http_status,
+            error="" if decision.status == "delivered" else decision.reason,
+        )
+        return result, final
+
+    def _local_action(
+        self, entry: OutboxEntry, promo: Promotion, action: Action, values: TemplateValues
+    ) -> tuple[SendResult, OutboxEntry]:
+        error = ""
+        if action.kind == "message":
+            text = render_text(action.text, values, {}, mask=True)
+            try:
+                save_text_file(self.message_path(promo, entry.index, action), text)
+            except OSError as exc:
+                error = f"could not save the message ({exc.strerror or exc})"
+        elif action.kind == "link":
+            opened = False
+            if self.opener is not None:
+                try:
+                    opened = self.opener(render_text(action.url, values, self.environ, in_url=True))
+                except (OSError, MissingEnvError):
+                    opened = False
+            if not opened:
+                error = "no browser opened: open the link yourself"
+        # a checklist is "done" once shown; its ticks are the seller's
+        final = replace(entry, status="done", error=error, next_at=None)
+        return SendResult(None, error), final
+
+    def _audit_attempt(
+        self, entry: OutboxEntry, action: Action | None, result: SendResult, outcome: str
+    ) -> None:
+        self.audit.record(
+            "planb.attempt",
+            {
+                "promotion": entry.promotion,
+                "activation_id": entry.activation_id,
+                "action": entry.index + 1,
+                "kind": entry.kind,
+                "label": action.label if action else "",
+                "step": entry.step,
+                "attempt": entry.attempts,
+                "key": entry.key,
+                "result": outcome,
+                "status": result.http_status,
+                "error": result.error,
+                "duration_ms": result.duration_ms,
+                "retry_at": entry.next_at.isoformat() if entry.next_at else None,
+            },
+        )
+
+    def _get_sender(self) -> WebhookSender:
+        if self._sender is None:
+            self._own_pool = HttpPool()
+            self._sender = WebhookSender(self._own_pool)
+        return self._sender
+
+    async def aclose(self) -> None:
+        self.lease.release()
+        if self._own_pool is not None:
+            await self._own_pool.aclose()
+            self._own_pool = None
+            self._sender = None
+
+    # -- outages ---------------------------------------------------------------------------
+    def consider_outage(self, down: Sequence[tuple[str, str, datetime]]) -> Switch | None:
+        """Given live channels that are DOWN (id, name, since), activate the armed promotion
+        when ``alerts.auto_activate_after`` is set and one has been down that long. Each
+        outage fires at most once, so deactivating during it is respected."""
+        after = self.config.alerts.auto_activate_after
+        if after is None or not down:
+            return None
+        sw = self.switch()
+        if sw.phase != "idle" or self.promotion(sw) is None:
+            return None
+        now = self.clock.now()
+        for channel_id, name, since in down:
+            outage = (channel_id, since.isoformat())
+            if outage in self._auto_fired or now - since < after:
+                continue
+            self._auto_fired.add(outage)
+            reason = f"auto: {name} down since {format_clock(since, self.zone)}"
+            return self.press(reason=reason, channel=channel_id)
+        return None
+
+    # -- the view --------------------------------------------------------------------------
+    def view(self) -> PlanBView:
+        state = self.state()
+        sw = self.switch(state)
+        promo = self.promotion(sw)
+        now = self.clock.now()
+        countdown = sw.countdown(now)
+        actions: list[ActionView] = []
+        checklist: list[tuple[str, bool]] = []
+        messages: list[str] = []
+        links: list[str] = []
+        if promo is not None:
+            values = self.values(sw)
+            mine = {
+                e.key: e
+                for e in state.entries
+                if e.activation_id == sw.activation_id and sw.activation_id
+            }
+            ticks = set(state.ticks.get(sw.activation_id or "-", ()))
+            for i, action in enumerate(promo.actions):
+                for step, target in (("do", action), ("undo", action.undo)):
+                    if target is None:
+                        continue
+                    entry = next(
+                        (e for e in mine.values() if e.index == i and e.step == step), None
+                    )
+                    if step == "undo" and entry is None:
+                        continue
+                    actions.append(self._action_view(promo, i, step, target, entry, values, now))
+                if action.kind == "checklist":
+                    base = len(checklist)
+                    checklist.extend((s, base + n in ticks) for n, s in enumerate(action.steps))
+                elif action.kind == "message":
+                    messages.append(render_text(action.text, values, {}, mask=True))
+                elif action.kind == "link":
+                    links.append(render_text(action.url, values, {}, mask=True, in_url=True))
+        impact = None
+        if self.impact_source is not None and sw.activated_at is not None:
+            end = sw.deactivated_at or now
+            impact = tuple(self.impact_source(sw.activated_at, end))
+        return PlanBView(
+            promotion_id=sw.promotion,
+            promotion_name=promo.name if promo else "",
+            state=public_state(sw, sw.promotion) if sw.promotion else "none",
+            phase=sw.phase,
+            countdown_s=None if countdown is None else int(-(-countdown // 1)),
+            reason=sw.reason,
+            channel=sw.channel,
+            activated_at=sw.activated_at,
+            activation_id=sw.activation_id,
+            actions=tuple(actions),
+            checklist=tuple(checklist),
+            messages=tuple(messages),
+            links=tuple(links),
+            impact=impact,
+            promotion_count=len(self.config.promotions),
+        )
+
+    def _action_view(
+        self,
+        promo: Promotion,
+        index: int,
+        step: str,
+        action: Action,
+        entry: OutboxEntry | None,
+        values: TemplateValues,
+        now: datetime,
+    ) -> ActionView:
+        detail = ""
+        if action.kind == "message":
+            detail = str(self.message_path(promo, index, action))
+        elif action.kind == "link":
+            detail = render_text(action.url, values, {}, mask=True, in_url=True)
+        if entry is None:
+            return ActionView(index, step, action.kind, action.label, "idle", detail=detail)
+        retry_in = None
+        if entry.status == "retrying" and entry.next_at is not None:
+            retry_in = max(0, int(-(-(entry.next_at - now).total_seconds() // 1)))
+        return ActionView(
+            index,
+            step,
+            action.kind,
+            action.label,
+            entry.status,
+            entry.attempts,
+            retry_in,
+            entry.error,
+            detail,
+        )
+
+    # -- promo test ------------------------------------------------------------------------
+    def preview(self, promotion_id: str, reason: str = "test") -> list[tuple[str, str, Any]]:
+        """What each action of a promotion would do, secrets masked; nothing is sent."""
+        promo = self.config.promotion(promotion_id)
+        if promo is None:
+            raise TransitionError("planb.error.unknown", promotion=promotion_id)
+        now = self.clock.now()
+        sw = Switch(
+            promotion=promo.id,
+            phase="activating",
+            activation_id="TEST",
+            reason=reason,
+            channel=promo.channel,
+            activated_at=now,
+        )
+        values = self.values(sw)
+        out: list[tuple[str, str, Any]] = []
+        for i, action in enumerate(promo.actions):
+            for step, target in (("do", action), ("undo", action.undo)):
+                if target is None:
+                    continue
+                where = f"{i + 1}" + (" undo" if step == "undo" else "")
+                if target.kind == "webhook":
+                    key = f"lg-TEST-{i}-{step}"
+                    out.append(
+                        (
+                            where,
+                            "webhook",
+                            render_webhook(
+                                target,
+                                values,
+                                self.environ,
+                                key=key,
+                                timestamp=int(now.timestamp()),
+                                mask=True,
+                            ),
+                        )
+                    )
+                elif target.kind == "message":
+                    out.append((where, "message", render_text(target.text, values, {}, mask=True)))
+                elif target.kind == "link":
+                    out.append(
+                        (where, "link", render_text(target.url, values, {}, mask=True, in_url=True))
+                    )
+                else:
+                    out.append((where, "checklist", list(target.steps)))
+        return out
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return load_zone(name)
+    except ValueError:
+        return load_zone("Asia/Jakarta")
