@@ -92,6 +92,10 @@ def plain_tinydb(folder: Path, days: int, per_day: int, repeats: int) -> float:
     return result
 
 
+def verdict(met: bool) -> str:
+    return "MET" if met else "MISSED"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -112,12 +116,8 @@ def main() -> int:
     print(f"  empty home               {empty:9.2f} ms (median of {args.repeats})")
     print(f"  with history             {year:9.2f} ms (median of {args.repeats})")
     print(f"  plain TinyDB, one file   {plain:9.2f} ms (median of {args.plain_repeats}, no fsync)")
-    print(
-        f"  ratio history/empty      {ratio:9.2f}   goal <= 2     {'MET' if ratio <= 2 else 'MISSED'}"
-    )
-    print(
-        f"  plain/ours               {speedup:9.1f}x  goal >= 50x   {'MET' if speedup >= 50 else 'MISSED'}"
-    )
+    print(f"  ratio history/empty      {ratio:9.2f}   goal <= 2     {verdict(ratio <= 2)}")
+    print(f"  plain/ours               {speedup:9.1f}x  goal >= 50x   {verdict(speedup >= 50)}")
     return 0
 
 
