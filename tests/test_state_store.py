@@ -284,3 +284,30 @@ def test_kill_9_at_any_instant_never_loses_an_acknowledged_order(
             assert not list(home.dir.rglob(f"*{TEMP_MARK}*"))  # orphans cleaned at start
         finally:
             home.close()
+
+
+def test_a_failed_write_changes_nothing_and_leaves_no_temp(
+    home: StateHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full: the error surfaces, the file keeps its last good content, memory agrees."""
+    import errno
+
+    from liveguard.adapters import atomic_storage
+
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))
+    day_file = home.dir / "orders" / "2026-11-28.json"
+    before = day_file.read_bytes()
+
+    def full_disk(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(atomic_storage.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        store.upsert(order(2))
+    monkeypatch.undo()
+    assert day_file.read_bytes() == before
+    assert not list(home.dir.rglob(f"*{TEMP_MARK}*"))
+    day = order(1).created.astimezone(WIB).date()
+    assert [o.order_id for o in store.day_orders(day)] == ["o1"]  # the cache was not left ahead
+    assert store.upsert(order(2)) == "added"  # recovers when space returns

@@ -61,6 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"liveguard: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if debug:
             raise
