@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, tzinfo
+from pathlib import Path
 from typing import Any, Literal
 
 from tinydb import Query, TinyDB
@@ -34,24 +35,41 @@ class OrderStore:
         """Record one order durably; the same (channel, id) again updates, never doubles."""
         return self.upsert_many([order])[0]
 
-    def upsert_many(self, orders: Iterable[Order]) -> list[UpsertResult]:
-        """Record many orders with one durable write per day touched."""
+    def upsert_many(self, orders: Iterable[Order], *, dry_run: bool = False) -> list[UpsertResult]:
+        """Record many orders with one durable write per day touched.
+
+        ``dry_run`` says what would change and writes nothing (no file is even created).
+        """
         by_day: dict[date, list[tuple[int, Order]]] = {}
         results: list[UpsertResult] = []
         for i, order in enumerate(orders):
             by_day.setdefault(local_day(order.created, self.zone), []).append((i, order))
             results.append("unchanged")
+        if dry_run:
+            for day, items in by_day.items():
+                self._write_day(day, items, results, dry_run=True)
+            return results
         with self.home.writing():
             for day, items in by_day.items():
                 self._write_day(day, items, results)
         return results
 
     def _write_day(
-        self, day: date, items: list[tuple[int, Order]], results: list[UpsertResult]
+        self,
+        day: date,
+        items: list[tuple[int, Order]],
+        results: list[UpsertResult],
+        *,
+        dry_run: bool = False,
     ) -> None:
+        if dry_run and not self._path(day).exists():
+            for i, _ in items:
+                results[i] = "added"
+            return
         table = self._day_db(day).table("orders")
-        ids = {(d["channel"], d["id"]): d.doc_id for d in table.all()}
-        current = {(d["channel"], d["id"]): dict(d) for d in table.all()}
+        docs = table.all()
+        ids = {(d["channel"], d["id"]): d.doc_id for d in docs}
+        current = {(d["channel"], d["id"]): dict(d) for d in docs}
         changes: dict[tuple[str, str], dict[str, object]] = {}
         for i, order in items:
             doc = order.to_doc()
@@ -63,7 +81,7 @@ class OrderStore:
             else:
                 continue
             changes[order.key] = doc
-        if not changes:
+        if not changes or dry_run:
             return
 
         def apply(docs: dict[int, Any]) -> None:
@@ -79,8 +97,26 @@ class OrderStore:
         # insert_multiple + update would write twice).
         table._update_table(apply)
 
+    def _path(self, day: date) -> Path:
+        return self.home.dir / "orders" / f"{day.isoformat()}.json"
+
+    def days(self) -> list[date]:
+        """The local days that have an order file, oldest first."""
+        out = []
+        for path in (self.home.dir / "orders").glob("????-??-??.json"):
+            try:
+                out.append(date.fromisoformat(path.stem))
+            except ValueError:
+                continue
+        return sorted(out)
+
+    def drop_day(self, day: date) -> None:
+        """Delete a day's order file (after it was compacted into history). Hold the write lock."""
+        self.home.forget(f"orders/{day.isoformat()}.json")
+        self._path(day).unlink(missing_ok=True)
+
     def day_orders(self, day: date) -> list[Order]:
-        path = self.home.dir / "orders" / f"{day.isoformat()}.json"
+        path = self._path(day)
         if not path.exists():
             return []
         return [Order.from_doc(d) for d in self._day_db(day).table("orders").all()]

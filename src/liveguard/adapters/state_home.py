@@ -225,6 +225,12 @@ class StateHome:
             f"{path}: could not be read ({why}); moved aside as {target.name}, starting without it"
         )
 
+    def forget(self, relpath: str) -> None:
+        """Drop the open TinyDB of a file about to be deleted, so it is not reused stale."""
+        db = self._dbs.pop(self.dir / relpath, None)
+        if db is not None:
+            db.storage.close()
+
     def files(self) -> list[Path]:
         return sorted(p for p in self.dir.rglob("*.json") if TEMP_MARK not in p.name)
 

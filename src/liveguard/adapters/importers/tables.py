@@ -1,0 +1,129 @@
+"""Rows out of a CSV or xlsx export, streamed: header first, then (row number, cells).
+
+Row numbers are the ones a seller sees in a spreadsheet (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ExportFileError", "Table", "cell_text", "is_blank", "open_table"]
+
+Cell = Any  # str from CSV; str, int, float, datetime or None from xlsx
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary .xls
+_SHEET_NAMES = ("orders", "order", "pesanan")
+
+
+class ExportFileError(Exception):
+    """The file itself cannot be read: one line naming the file and why."""
+
+
+@dataclass
+class Table:
+    kind: str  # "csv" or "xlsx"
+    header: list[str]
+    rows: Iterator[tuple[int, list[Cell]]]
+
+
+@contextmanager
+def open_table(path: Path) -> Iterator[Table]:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise ExportFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if head.startswith(_OLE_MAGIC):
+        raise ExportFileError(f"{path}: an old .xls file; save it as .xlsx or CSV and import that")
+    if head.startswith(_XLSX_MAGIC):
+        with _xlsx_table(path) as table:
+            yield table
+    else:
+        with _csv_table(path, head) as table:
+            yield table
+
+
+def _delimiter(head: bytes) -> str:
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+    line = first[0] if first else ""
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@contextmanager
+def _csv_table(path: Path, head: bytes) -> Iterator[Table]:
+    encoding = "utf-8-sig"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the 4096-byte edge
+            encoding = "cp1252"  # what Excel on Windows writes for "CSV" without UTF-8
+    with path.open("r", encoding=encoding, errors="strict", newline="") as text:
+        reader = csv.reader(text, delimiter=_delimiter(head))
+        try:
+            header = next(reader, [])
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ExportFileError(f"{path}: not a readable CSV file ({exc})") from None
+
+        def rows() -> Iterator[tuple[int, list[Cell]]]:
+            number = 1
+            try:
+                for number, row in enumerate(reader, start=2):
+                    yield number, row
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise ExportFileError(
+                    f"{path}: row {number + 1}: not readable CSV ({exc})"
+                ) from None
+
+        yield Table("csv", [h.strip() for h in header], rows())
+
+
+@contextmanager
+def _xlsx_table(path: Path) -> Iterator[Table]:
+    import openpyxl  # imported here: it costs ~150 ms and most runs never read a workbook
+
+    # A file object, not the name: openpyxl refuses names that do not end in .xlsx, and a
+    # seller's download is often renamed. The content (zip magic) decided it is a workbook.
+    fh = path.open("rb")
+    try:
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        fh.close()
+        raise ExportFileError(
+            f"{path}: not a readable xlsx workbook ({type(exc).__name__})"
+        ) from None
+    try:
+        names = {name.strip().lower(): name for name in book.sheetnames}
+        sheet_name = next((names[n] for n in _SHEET_NAMES if n in names), book.sheetnames[0])
+        cells = book[sheet_name].iter_rows(values_only=True)
+        header_row = next(cells, ())
+        header = ["" if h is None else str(h).strip() for h in header_row]
+
+        def rows() -> Iterator[tuple[int, list[Cell]]]:
+            for number, row in enumerate(cells, start=2):
+                yield number, list(row)
+
+        yield Table("xlsx", header, rows())
+    finally:
+        book.close()
+        fh.close()
+
+
+def cell_text(value: Cell) -> str:
+    """A cell as text; whole floats from xlsx (order ids, counts) without the ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def is_blank(row: list[Cell]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)

@@ -1,0 +1,72 @@
+"""Inferred live trouble: a live channel's orders in the last hour collapse against its usual.
+
+This is a *suggestion* shown as "inferred: possibly down", never DOWN on its own.
+
+The rule (thresholds chosen so a quiet shop does not cry wolf):
+- recent = orders created (any status) in the last ``window`` (60 min);
+- baseline = the median of the same window on each of the previous ``lookback_days`` (7)
+  days, a day with no orders counting as 0;
+- warn only when baseline >= ``min_baseline`` (4 orders in that hour: below that, an empty
+  hour is ordinary) and recent <= ``max_fraction`` (25 %) of the baseline.
+Indonesian zones have no daylight saving, so "the same hour" is simply 24 h earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+
+from .orders import Order
+
+__all__ = ["DropRule", "LiveDrop", "infer_drop", "window_counts"]
+
+
+@dataclass(frozen=True)
+class DropRule:
+    window: timedelta = timedelta(minutes=60)
+    lookback_days: int = 7
+    min_baseline: float = 4.0
+    max_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class LiveDrop:
+    channel: str
+    recent: int  # orders in the last window
+    baseline: float  # median of the same window over the previous days
+    at: datetime
+
+
+def window_counts(
+    orders: Iterable[Order], channel: str, now: datetime, rule: DropRule
+) -> tuple[int, list[int]]:
+    """(orders in the last window, [orders in the same window 1..N days ago])."""
+    recent = 0
+    earlier = [0] * rule.lookback_days
+    day = timedelta(days=1)
+    for order in orders:
+        if order.channel != channel or order.created >= now:
+            continue
+        age = now - order.created
+        days_ago, within = divmod(age, day)
+        if within >= rule.window:
+            continue
+        if days_ago == 0:
+            recent += 1
+        elif days_ago <= rule.lookback_days:
+            earlier[days_ago - 1] += 1
+    return recent, earlier
+
+
+def infer_drop(
+    channel: str, recent: int, earlier: list[int], now: datetime, rule: DropRule | None = None
+) -> LiveDrop | None:
+    rule = rule or DropRule()
+    if not earlier:
+        return None
+    baseline = float(median(earlier))
+    if baseline < rule.min_baseline or recent > baseline * rule.max_fraction:
+        return None
+    return LiveDrop(channel, recent, baseline, now)

@@ -1,0 +1,152 @@
+"""Reading times and statuses the way marketplace exports, feeds and sellers write them.
+
+Dates in Indonesian exports come as ``2026-10-03 18:00:00``, ``03/10/2026 19.30`` (dot as the
+time separator, day first), ``27/11/2026 20:41:07``, ``03 Okt 2026 18:00``, or as Excel
+serial numbers. A time without an offset is the seller's local time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from .orders import OrderStatus
+
+__all__ = ["DateError", "classify_status", "parse_datetime"]
+
+
+class DateError(ValueError):
+    """Raised with a message a seller can read."""
+
+
+# Excel's day zero (it counts the fictional 29 Feb 1900, so day 1 = 1900-01-01 in practice).
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+# Serial numbers accepted as dates: 1982-10-05 .. 2119-01-01; outside that it is not a date.
+_SERIAL_MIN, _SERIAL_MAX = 30_000.0, 80_000.0
+
+_TIME = r"(?:[ T,]+(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2})(?:[.,]\d+)?)?)?"
+_OFFSET = r"\s*(?P<tz>Z|UTC|[+-]\d{2}(?::?\d{2})?)?"
+_YMD = re.compile(r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})" + _TIME + _OFFSET + r"$")
+_DMY = re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})" + _TIME + _OFFSET + r"$")
+_DMONY = re.compile(
+    r"^(?P<d>\d{1,2})[ -](?P<mon>[A-Za-z]{3,9})[ -](?P<y>\d{4})" + _TIME + _OFFSET + r"$"
+)
+_NUMBER = re.compile(r"^\d{5}(?:\.\d+)?$")
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "mei": 5, "jun": 6, "jul": 7,
+    "aug": 8, "agu": 8, "agt": 8, "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "des": 12,
+}  # fmt: skip
+
+
+def parse_datetime(value: object, zone: tzinfo) -> datetime:
+    """An aware UTC instant from any date form an export, feed or seller gives.
+
+    Naive values (no offset) are read in ``zone``. Raises DateError.
+    """
+    if type(value) is str:
+        # Fast path for the common export forms (called once per order on big imports).
+        m = (_DMY if value[2:3] in ("/", ".", "-") else _YMD).match(value)
+        if m is not None and m.group("tz") is None:
+            try:
+                naive = datetime(
+                    int(m.group("y")), int(m.group("m")), int(m.group("d")),
+                    int(m.group("H") or 0), int(m.group("M") or 0), int(m.group("S") or 0),
+                )  # fmt: skip
+            except ValueError as exc:
+                raise DateError(f"not a date: {value!r} ({exc})") from None
+            return naive.replace(tzinfo=zone).astimezone(UTC)
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        return local.astimezone(UTC)
+    if isinstance(value, bool):
+        raise DateError(f"not a date: {value!r}")
+    if isinstance(value, int | float):
+        return _from_serial(float(value), zone, value)
+    if not isinstance(value, str):
+        raise DateError(f"not a date: {value!r}")
+    text = value.strip()
+    if not text:
+        raise DateError("empty date")
+    if _NUMBER.match(text):
+        return _from_serial(float(text), zone, value)
+    m = _YMD.match(text) or _DMY.match(text)
+    month: int | None = None
+    if m is None:
+        m = _DMONY.match(text)
+        if m is not None:
+            month = _MONTHS.get(m.group("mon")[:3].lower())
+            if month is None:
+                raise DateError(f"not a date: {value!r} (unknown month)")
+    if m is None:
+        try:
+            return parse_datetime(datetime.fromisoformat(text), zone)
+        except ValueError:
+            raise DateError(f"not a date: {value!r}") from None
+    try:
+        naive = datetime(
+            int(m.group("y")),
+            month or int(m.group("m")),
+            int(m.group("d")),
+            int(m.group("H") or 0),
+            int(m.group("M") or 0),
+            int(m.group("S") or 0),
+        )
+    except ValueError as exc:
+        raise DateError(f"not a date: {value!r} ({exc})") from None
+    return naive.replace(tzinfo=_offset(m.group("tz"), zone)).astimezone(UTC)
+
+
+def _offset(text: str | None, zone: tzinfo) -> tzinfo:
+    if not text:
+        return zone
+    if text in ("Z", "UTC"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _from_serial(serial: float, zone: tzinfo, raw: object) -> datetime:
+    if not (_SERIAL_MIN <= serial <= _SERIAL_MAX):
+        raise DateError(f"not a date: {raw!r}")
+    # Round to the second: serials carry float noise (0.7916666 for 19.00).
+    naive = _EXCEL_EPOCH + timedelta(seconds=round(serial * 86400))
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+# Keyword classification of marketplace statuses (Indonesian and English UIs). The order
+# matters: "Pembatalan Pengembalian" style combined columns are read return-first.
+_RETURNED = ("pengembalian", "dikembalikan", "return", "refund", "retur")
+_CANCELLED = ("batal", "cancel", "gagal", "failed", "canceled")
+# In the side column a *request* ("Pembatalan Diajukan") is not yet a cancellation.
+_CANCELLED_SIDE = ("dibatalkan", "cancelled", "canceled")
+_UNPAID = ("belum bayar", "unpaid", "menunggu pembayaran", "awaiting payment", "pending payment")
+
+
+def classify_status(raw: str, cancel_or_return: str = "") -> OrderStatus:
+    """Normalise a marketplace status to paid|cancelled|returned|unpaid.
+
+    ``cancel_or_return`` is the separate cancellation/return column some exports have
+    (Shopee ``Status Pembatalan/ Pengembalian``, TikTok ``Cancelation/Return Type``); when it
+    names a return or cancellation it wins over the main status. Any other non-empty status
+    (``Selesai``, ``Dikirim``, ``Perlu Dikirim``, ``Completed``, ``To ship``, …) is a paid
+    order: exports list orders from payment onward.
+    """
+    extra = cancel_or_return.strip().lower()
+    main = raw.strip().lower()
+    if main in ("paid", "cancelled", "returned", "unpaid"):
+        return OrderStatus(main)
+    if any(word in main for word in _UNPAID):
+        return OrderStatus.UNPAID
+    if any(word in main for word in _RETURNED):
+        return OrderStatus.RETURNED
+    if any(word in main for word in _CANCELLED):
+        return OrderStatus.CANCELLED
+    if extra:
+        if any(word in extra for word in _RETURNED):
+            return OrderStatus.RETURNED
+        if extra == "cancel" or any(word in extra for word in _CANCELLED_SIDE):
+            return OrderStatus.CANCELLED
+    return OrderStatus.PAID

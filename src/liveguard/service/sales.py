@@ -1,0 +1,353 @@
+"""SalesService: today's sales for the UI and CLI, and every way orders come in.
+
+Reads are cheap (a few small day files); writes go through the state home's single-writer
+lock. Order feeds run as background tasks on the caller's event loop; a failing feed only
+marks itself stale and never touches the numbers already known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from liveguard.adapters.history_store import KEEP_DAYS, HistoryStore, compact_old_days
+from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.importers import ExportFileError, ParsedExport, RowError, parse_export
+from liveguard.adapters.order_feed import FeedError, fetch_orders
+from liveguard.adapters.order_store import OrderStore, UpsertResult
+from liveguard.adapters.state_home import StateError, StateHome
+from liveguard.core.config import Config, OrderSource
+from liveguard.core.inference import DropRule, LiveDrop, infer_drop, window_counts
+from liveguard.core.ledger import ChannelInfo, ChannelTally, DaySummary, summarise_day, tally_orders
+from liveguard.core.money import AmountError, parse_amount
+from liveguard.core.orders import Order, OrderStatus
+from liveguard.core.parsing import DateError, parse_datetime
+from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
+
+__all__ = ["FeedView", "ImportOutcome", "SaleInputError", "SalesService"]
+
+Notify = Callable[[str], None]
+AREA = "sales"
+
+
+class SaleInputError(Exception):
+    """A bad channel, amount, time or status for a hand-recorded sale (one line)."""
+
+
+@dataclass(frozen=True)
+class FeedView:
+    channel: str
+    where: str  # scheme://host/path: never the query string or headers (may hold secrets)
+    state: str  # "waiting" (not fetched yet) | "ok" | "stale"
+    last_ok: datetime | None = None
+    reason: str = ""
+    orders: int = 0  # orders in the last good reply
+
+
+@dataclass
+class ImportOutcome:
+    file: str
+    format: str
+    channel: str
+    dry_run: bool
+    rows_read: int
+    rejected: list[RowError]
+    written: bool = False
+    results: dict[UpsertResult, int] = field(
+        default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0}
+    )
+    orders: int = 0
+
+    @property
+    def refused(self) -> bool:
+        """Bad rows and no --skip-bad-rows: nothing was (or would be) written."""
+        return bool(self.rejected) and not self.written and not self.dry_run and self.orders == 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.format,
+            "channel": self.channel,
+            "dry_run": self.dry_run,
+            "orders_added": self.results["added"],
+            "orders_updated": self.results["updated"],
+            "orders_unchanged": self.results["unchanged"],
+            "rows_read": self.rows_read,
+            "rows_rejected": [{"row": e.row, "error": e.text()} for e in self.rejected],
+        }
+
+
+class SalesService:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        clock: Clock,
+        *,
+        pool: HttpPool | None = None,
+        environ: Mapping[str, str] | None = None,
+        notify: Notify | None = None,
+        drop_rule: DropRule | None = None,
+    ) -> None:
+        self.config = config
+        self.home = home
+        self.clock = clock
+        self.pool = pool
+        self.environ = os.environ if environ is None else environ
+        self.notify: Notify = notify or (lambda area: None)
+        self.zone = load_zone(config.timezone)
+        self.orders = OrderStore(home, self.zone)
+        self.history = HistoryStore(home)
+        self.drop_rule = drop_rule or DropRule()
+        self._feeds: dict[int, FeedView] = {
+            i: FeedView(s.channel, _where(s.url), "waiting") for i, s in enumerate(config.sources)
+        }
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- reading --------------------------------------------------------------------------
+    def channel_infos(self) -> list[ChannelInfo]:
+        return [ChannelInfo(c.id, c.name, c.live) for c in self.config.channels]
+
+    def today(self, day: date | None = None) -> DaySummary:
+        """The day's summary; today (the default) is compared up to the same clock time."""
+        now = self.clock.now()
+        current = local_day(now, self.zone)
+        day = day or current
+        cut: time | None = now.astimezone(self.zone).time() if day == current else None
+        return summarise_day(
+            day,
+            now,
+            self.channel_infos(),
+            self._tallies(day, None),
+            self._tallies(day - timedelta(days=1), cut),
+            self._tallies(day - timedelta(days=7), cut),
+        )
+
+    def _tallies(self, day: date, before: time | None) -> dict[str, ChannelTally]:
+        orders = self.orders.day_orders(day)
+        if orders:
+            return tally_orders(orders, self.zone, before=before)
+        compacted = self.history.day(day)
+        if compacted is None:
+            return {}
+        if before is None:
+            return compacted
+        # Compacted days keep hours only: compare with the full hours before the cut.
+        return {c: t.before_hour(before.hour) for c, t in compacted.items()}
+
+    def live_drops(self) -> list[LiveDrop]:
+        """Live channels whose last hour collapsed against the same hour on recent days."""
+        live = [c.id for c in self.config.channels if c.live]
+        if not live:
+            return []
+        now = self.clock.now()
+        first = local_day(
+            now - timedelta(days=self.drop_rule.lookback_days) - self.drop_rule.window, self.zone
+        )
+        orders: list[Order] = []
+        day = first
+        while day <= local_day(now, self.zone):
+            orders += self.orders.day_orders(day)
+            day += timedelta(days=1)
+        drops = []
+        for channel in live:
+            recent, earlier = window_counts(orders, channel, now, self.drop_rule)
+            drop = infer_drop(channel, recent, earlier, now, self.drop_rule)
+            if drop is not None:
+                drops.append(drop)
+        return drops
+
+    def feeds(self) -> list[FeedView]:
+        return [self._feeds[i] for i in sorted(self._feeds)]
+
+    # -- manual entry ----------------------------------------------------------------------
+    def add_sale(
+        self,
+        channel: str,
+        amount: str | int,
+        *,
+        order_id: str | None = None,
+        at: str | datetime | None = None,
+        status: str = "paid",
+    ) -> tuple[Order, UpsertResult]:
+        if self.config.channel(channel) is None:
+            known = ", ".join(c.id for c in self.config.channels) or "none configured"
+            raise SaleInputError(f"unknown channel {channel!r} (known: {known})")
+        try:
+            value = parse_amount(amount)
+        except AmountError as exc:
+            raise SaleInputError(f"amount: {exc}") from None
+        now = self.clock.now()
+        created = self.parse_time(at) if at not in (None, "") else now
+        if created > now + timedelta(minutes=5):
+            raise SaleInputError(f"time: {at!s} is in the future")
+        try:
+            state = OrderStatus(status.strip().lower())
+        except ValueError:
+            raise SaleInputError(
+                f"status: {status!r} (use paid, cancelled, returned or unpaid)"
+            ) from None
+        oid = (order_id or "").strip() or f"manual-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+        order = Order(channel, oid, created, value, state, state.value, "manual")
+        result = self._store([order])[0]
+        return order, result
+
+    def parse_time(self, value: str | datetime | None) -> datetime:
+        try:
+            return parse_datetime(value, self.zone)
+        except DateError as exc:
+            raise SaleInputError(f"time: {exc} (use ISO 8601, e.g. 2026-11-27T20:41)") from None
+
+    def _store(self, orders: list[Order], dry_run: bool = False) -> list[UpsertResult]:
+        results = self.orders.upsert_many(orders, dry_run=dry_run)
+        if not dry_run and any(r != "unchanged" for r in results):
+            self.notify(AREA)
+        return results
+
+    # -- imports ---------------------------------------------------------------------------
+    def read_export(
+        self,
+        path: Path,
+        *,
+        format_name: str = "auto",
+        channel: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+    ) -> ParsedExport:
+        """Parse a whole export and write nothing. Safe to run in a worker thread."""
+        if channel is not None and self.config.channel(channel) is None:
+            known = ", ".join(c.id for c in self.config.channels) or "none configured"
+            raise ExportFileError(f"unknown channel {channel!r} (known: {known})")
+        known_ids = [c.id for c in self.config.channels]
+        return parse_export(
+            path,
+            self.zone,
+            format_name=format_name,
+            channel=channel,
+            known_channels=known_ids,
+            mapping=mapping,
+        )
+
+    def apply_export(
+        self,
+        path: Path,
+        parsed: ParsedExport,
+        *,
+        dry_run: bool = False,
+        skip_bad_rows: bool = False,
+    ) -> ImportOutcome:
+        """Store a parsed export, all or nothing. Runs on the owner's thread (it writes)."""
+        outcome = ImportOutcome(
+            file=path.name,
+            format=parsed.format,
+            channel=parsed.channel,
+            dry_run=dry_run,
+            rows_read=parsed.rows_read,
+            rejected=parsed.rejected,
+        )
+        if parsed.rejected and not skip_bad_rows and not dry_run:
+            return outcome
+        outcome.orders = len(parsed.orders)
+        fresh = self._not_yet_compacted(parsed.orders)
+        outcome.results["unchanged"] += len(parsed.orders) - len(fresh)
+        for result in self._store(fresh, dry_run=dry_run):
+            outcome.results[result] += 1
+        outcome.written = not dry_run
+        return outcome
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        format_name: str = "auto",
+        channel: str | None = None,
+        dry_run: bool = False,
+        skip_bad_rows: bool = False,
+        mapping: Mapping[str, str] | None = None,
+    ) -> ImportOutcome:
+        parsed = self.read_export(path, format_name=format_name, channel=channel, mapping=mapping)
+        return self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+
+    def _not_yet_compacted(self, orders: list[Order]) -> list[Order]:
+        """Orders of days already folded into history are left alone (no double counting)."""
+        cutoff = local_day(self.clock.now(), self.zone) - timedelta(days=KEEP_DAYS)
+        old_days = {d for o in orders if (d := local_day(o.created, self.zone)) < cutoff}
+        compacted = {d for d in old_days if self.history.has_day(d)}
+        if not compacted:
+            return orders
+        return [o for o in orders if local_day(o.created, self.zone) not in compacted]
+
+    # -- background: feeds and the day rollover ------------------------------------------
+    async def poll_source(self, index: int) -> FeedView:
+        source = self.config.sources[index]
+        before = self._feeds[index]
+        if self.pool is None:
+            raise RuntimeError("SalesService needs an HttpPool to poll order feeds")
+        try:
+            orders = await fetch_orders(source, self.pool, self.zone, self.environ)
+            self._store(orders)
+        except (FeedError, StateError) as exc:
+            view = FeedView(
+                source.channel, before.where, "stale", before.last_ok, str(exc), before.orders
+            )
+        else:
+            view = FeedView(source.channel, before.where, "ok", self.clock.now(), "", len(orders))
+        if view != before:
+            self._feeds[index] = view
+            self.notify(AREA)
+        return view
+
+    async def _run_source(self, index: int, source: OrderSource) -> None:
+        while True:
+            await self.poll_source(index)
+            await asyncio.sleep(source.every.total_seconds())
+
+    async def _run_rollover(self) -> None:
+        """Redraw at local midnight (the day turns over) and compact days past retention."""
+        while True:
+            self.maintain()
+            now = self.clock.now()
+            _, end = day_bounds_utc(local_day(now, self.zone), self.zone)
+            await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
+            self.notify(AREA)
+
+    def maintain(self) -> list[date]:
+        try:
+            return compact_old_days(
+                self.orders, self.history, self.zone, local_day(self.clock.now(), self.zone)
+            )
+        except StateError as exc:
+            self.home.notices.append(str(exc))
+            return []
+
+    def start(self) -> None:
+        """Start the feed pollers and the rollover timer on the running loop."""
+        if self._tasks:
+            return
+        if self.pool is not None:
+            for i, source in enumerate(self.config.sources):
+                self._tasks.append(asyncio.create_task(self._run_source(i, source)))
+        self._tasks.append(asyncio.create_task(self._run_rollover()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+
+def _where(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "?"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
