@@ -195,6 +195,10 @@ class SalesService:
             raise SaleInputError(
                 f"status: {status!r} (use paid, cancelled, returned or unpaid)"
             ) from None
+        if not self._not_yet_compacted([Order(channel, "?", created, value)]):
+            raise SaleInputError(
+                f"time: {local_day(created, self.zone)} is archived (older than {KEEP_DAYS} days)"
+            )
         oid = (order_id or "").strip() or f"manual-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
         order = Order(channel, oid, created, value, state, state.value, "manual")
         result = self._store([order])[0]
@@ -290,18 +294,19 @@ class SalesService:
         before = self._feeds[index]
         if self.pool is None:
             raise RuntimeError("SalesService needs an HttpPool to poll order feeds")
+        changed = False
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
-            self._store(orders)
+            changed = any(r != "unchanged" for r in self.orders.upsert_many(orders))
         except (FeedError, StateError) as exc:
             view = FeedView(
                 source.channel, before.where, "stale", before.last_ok, str(exc), before.orders
             )
         else:
             view = FeedView(source.channel, before.where, "ok", self.clock.now(), "", len(orders))
-        if view != before:
-            self._feeds[index] = view
-            self.notify(AREA)
+        self._feeds[index] = view
+        if changed or view != before:
+            self.notify(AREA)  # once per poll, whatever changed
         return view
 
     async def _run_source(self, index: int, source: OrderSource) -> None:

@@ -1,0 +1,168 @@
+"""SalesService end to end on a real state home: manual sales, day boundaries, history."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from liveguard.adapters.config_file import parse_config
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.ledger import ChangeKind
+from liveguard.core.timekeeping import FixedClock
+from liveguard.service.sales import SaleInputError, SalesService
+
+
+def make(home: StateHome, clock: FixedClock, zone: str = "Asia/Jakarta") -> SalesService:
+    text = f"""
+timezone = "{zone}"
+[[channels]]
+id = "tiktok"
+name = "TikTok Shop"
+live = true
+[[channels]]
+id = "shopee"
+name = "Shopee"
+"""
+    return SalesService(parse_config(text, "liveguard.toml", environ={}), home, clock)
+
+
+def test_manual_sale_defaults_to_now_and_paid(home: StateHome, clock: FixedClock) -> None:
+    sales = make(home, clock)
+    order, result = sales.add_sale("shopee", "Rp 125.000")
+    assert result == "added" and order.created == clock.now() and order.status.value == "paid"
+    assert order.order_id.startswith("manual-")
+    again, result2 = sales.add_sale("shopee", "125rb", order_id=" WA-7 ", at="2026-11-28T20:00")
+    assert (again.order_id, result2, again.amount) == ("WA-7", "added", 125_000)
+    assert again.created == datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # read in WIB
+    _, same = sales.add_sale("shopee", "125.000", order_id="WA-7", at="2026-11-28T20:00")
+    assert same == "unchanged"
+    row = sales.today().channel("shopee")
+    assert row is not None and (row.orders, row.revenue) == (2, 250_000)
+
+
+@pytest.mark.parametrize(
+    ("channel", "amount", "kw", "message"),
+    [
+        ("nope", "1000", {}, "unknown channel 'nope'"),
+        ("shopee", "banyak", {}, "amount: not a number"),
+        ("shopee", "-5", {}, "amount: negative"),
+        ("shopee", "1000", {"at": "besok"}, "time: not a date"),
+        ("shopee", "1000", {"at": "2026-12-01T10:00"}, "in the future"),
+        ("shopee", "1000", {"status": "lunas"}, "status: 'lunas'"),
+    ],
+)
+def test_bad_manual_sales_write_nothing(
+    home: StateHome, clock: FixedClock, channel: str, amount: str, kw: dict[str, str], message: str
+) -> None:
+    sales = make(home, clock)
+    with pytest.raises(SaleInputError, match=message):
+        sales.add_sale(channel, amount, **kw)
+    assert sales.orders.days() == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_midnight_utc"), [("Asia/Jakarta", 17), ("Asia/Makassar", 16)]
+)
+def test_day_boundaries_follow_the_sellers_zone(
+    home: StateHome, zone: str, local_midnight_utc: int
+) -> None:
+    just_before = datetime(2026, 11, 28, local_midnight_utc - 1, 59, 59, tzinfo=UTC)
+    clock = FixedClock(just_before)
+    sales = make(home, clock, zone)
+    sales.add_sale("shopee", "1000", order_id="late", at=just_before.isoformat())
+    clock.current = datetime(2026, 11, 28, local_midnight_utc, 0, 1, tzinfo=UTC)
+    sales.add_sale("shopee", "2000", order_id="early")
+    today = sales.today()
+    assert today.day == date(2026, 11, 29)
+    row = today.channel("shopee")
+    assert row is not None and row.revenue == 2000 and row.hourly_revenue[0] == 2000
+    yesterday = sales.today(date(2026, 11, 28)).channel("shopee")
+    assert (
+        yesterday is not None and yesterday.revenue == 1000 and yesterday.hourly_revenue[23] == 1000
+    )
+
+
+def test_rollover_while_running_starts_a_fresh_day(home: StateHome, clock: FixedClock) -> None:
+    sales = make(home, clock)
+    sales.add_sale("tiktok", "50.000")
+    clock.current = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)  # 00.00 WIB, 29 November
+    summary = sales.today()
+    assert summary.day == date(2026, 11, 29) and summary.total.revenue == 0
+    row = summary.channel("tiktok")
+    assert row is not None and row.vs_yesterday.kind is ChangeKind.NONE  # nothing yet at 00.00
+
+
+def test_vs_yesterday_counts_only_up_to_the_same_clock_time(
+    home: StateHome, clock: FixedClock
+) -> None:
+    sales = make(home, clock)  # now: 21.00 WIB on the 28th
+    sales.add_sale("shopee", "100.000", order_id="y1", at="2026-11-27T20:00")
+    sales.add_sale("shopee", "900.000", order_id="y2", at="2026-11-27T22:00")  # later than now
+    sales.add_sale("shopee", "150.000", order_id="w1", at="2026-11-21T10:00")  # last Saturday
+    sales.add_sale("shopee", "125.000", order_id="t1", at="2026-11-28T09:00")
+    row = sales.today().channel("shopee")
+    assert row is not None
+    assert row.vs_yesterday.ratio == pytest.approx(0.25)
+    assert row.vs_last_week.ratio == pytest.approx(-1 / 6)
+    full_day = sales.today(date(2026, 11, 27)).channel("shopee")
+    assert full_day is not None and full_day.revenue == 1_000_000
+
+
+def test_old_days_are_compacted_into_monthly_history(home: StateHome, clock: FixedClock) -> None:
+    sales = make(home, clock)
+    sales.add_sale("shopee", "100.000", order_id="old1", at="2026-10-01T10:30")
+    sales.add_sale("shopee", "50.000", order_id="old2", at="2026-10-01T23:10", status="cancelled")
+    sales.add_sale("tiktok", "70.000", order_id="recent", at="2026-11-20T10:00")
+    before = sales.today(date(2026, 10, 1))
+    moved = sales.maintain()
+    assert moved == [date(2026, 10, 1)]
+    assert sales.orders.days() == [date(2026, 11, 20)]
+    raw = json.loads((home.dir / "history" / "2026-10.json").read_text())
+    assert raw["_meta"]["1"] == {"kind": "history-month", "schema": 1}
+    after = sales.today(date(2026, 10, 1))
+    assert after.channel("shopee") == before.channel("shopee")
+    assert sales.maintain() == []
+    # An archived day is read-only: writing to it again could only double-count it.
+    with pytest.raises(SaleInputError, match="archived"):
+        sales.add_sale("shopee", "100.000", order_id="old1", at="2026-10-01T10:30")
+    assert sales.orders.days() == [date(2026, 11, 20)]
+
+
+def test_compacted_day_is_compared_by_whole_hours(home: StateHome, clock: FixedClock) -> None:
+    clock.current = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+    sales = make(home, clock)
+    for n, hour in enumerate((10, 20, 22)):
+        sales.add_sale("shopee", "10.000", order_id=f"o{n}", at=f"2026-10-17T{hour}:00")
+    sales.maintain()
+    clock.current = datetime(2026, 10, 18, 14, 0, tzinfo=UTC)  # pretend: the 17th is history
+    row = sales.today().channel("shopee")
+    assert row is not None and row.vs_yesterday.kind is ChangeKind.RATIO
+    assert row.vs_yesterday.ratio == pytest.approx(-1.0)  # 2 orders before 21.00 yesterday
+
+
+def test_live_drop_is_inferred_for_live_channels_only(home: StateHome, clock: FixedClock) -> None:
+    sales = make(home, clock)
+    orders = []
+    from liveguard.core.orders import Order
+
+    for days_ago in range(1, 8):
+        for n in range(8):
+            at = clock.now() - timedelta(days=days_ago, minutes=5 + n)
+            orders += [
+                Order("tiktok", f"t{days_ago}-{n}", at, 1000),
+                Order("shopee", f"s{days_ago}-{n}", at, 1000),
+            ]
+    sales.orders.upsert_many(orders)
+    drops = sales.live_drops()
+    assert [d.channel for d in drops] == ["tiktok"]
+    assert drops[0].recent == 0 and drops[0].baseline == 8
+    for n in range(5):
+        sales.add_sale(
+            "tiktok",
+            "1000",
+            order_id=f"now{n}",
+            at=(clock.now() - timedelta(minutes=n + 1)).isoformat(),
+        )
+    assert sales.live_drops() == []
