@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,30 +46,47 @@ class AuditLog:
         self, kind: str, detail: Mapping[str, Any], *, at: datetime | None = None
     ) -> dict[str, Any]:
         """Append one entry durably (the caller may already hold the write lock)."""
+        at_text = (at or self.home.now()).isoformat()
+        return self.record_many([{"kind": kind, "detail": dict(detail), "at": at_text}])[0]
+
+    def record_many(self, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Append ``{kind, detail, at, id?, actor?}`` items in one write. An item whose ``id``
+        is already in the ring is skipped, so replaying a journal after a crash is safe."""
         with self.home.writing():
             db = self.home.db(AUDIT_FILE, "audit")
             data = dict(self._data())
             ring = dict(data.get("entries", {}))
-            seq = max(
-                (int(k) for k in ring), default=int(data.get("next", {}).get("1", {}).get("seq", 0))
-            )
-            entry = {
-                "seq": seq + 1,
-                "at": (at or self.home.now()).isoformat(),
-                "actor": self.actor,
-                "kind": kind,
-                "detail": dict(detail),
-            }
-            ring[str(seq + 1)] = entry
+            last = int(data.get("next", {}).get("1", {}).get("seq", 0))
+            seq = max([last, *(int(k) for k in ring)])
+            known = {e.get("id") for e in ring.values() if e.get("id")}
+            added: list[dict[str, Any]] = []
+            for item in items:
+                if item.get("id") and item["id"] in known:
+                    continue
+                seq += 1
+                entry = {
+                    "seq": seq,
+                    "at": str(item.get("at") or self.home.now().isoformat()),
+                    "actor": str(item.get("actor") or self.actor),
+                    "kind": str(item["kind"]),
+                    "detail": dict(item.get("detail", {})),
+                }
+                if item.get("id"):
+                    entry["id"] = str(item["id"])
+                ring[str(seq)] = entry
+                added.append(entry)
+            if not added:
+                return []
             if len(ring) > self.ring_size:
-                oldest = sorted(ring, key=int)[: self.archive_batch]
+                excess = len(ring) - self.ring_size
+                oldest = sorted(ring, key=int)[: max(self.archive_batch, excess)]
                 self._archive([ring[k] for k in oldest])
                 for k in oldest:
                     del ring[k]
             data["entries"] = ring
-            data["next"] = {"1": {"seq": seq + 1}}
+            data["next"] = {"1": {"seq": seq}}
             db.storage.write(data)
-            return entry
+            return added
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The newest ``limit`` entries (all when None), oldest first."""

@@ -26,6 +26,7 @@ __all__ = ["PROMOTIONS_FILE", "OutboxLease", "PlanBState", "PromotionStore", "sa
 
 PROMOTIONS_FILE = "promotions.json"
 KEEP_ACTIVATIONS = 4  # outbox entries and ticks of older activations are dropped
+KEEP_JOURNAL = 64  # audit records written with each change, replayed into the audit log
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class PlanBState:
     switch: Switch | None = None
     entries: tuple[OutboxEntry, ...] = ()
     ticks: dict[str, tuple[int, ...]] = field(default_factory=dict)  # activation id -> step numbers
+    # Audit records travel in the same atomic write as the change they describe, then are
+    # copied into the audit log (which skips ids it already has): no crash can lose one.
+    journal: tuple[dict[str, Any], ...] = ()
 
     def entry(self, key: str) -> OutboxEntry | None:
         return next((e for e in self.entries if e.key == key), None)
@@ -42,6 +46,9 @@ class PlanBState:
         if entry.key not in {e.key for e in self.entries}:
             entries += (entry,)
         return replace(self, entries=entries)
+
+    def noting(self, record: dict[str, Any]) -> PlanBState:
+        return replace(self, journal=(*self.journal, record)[-KEEP_JOURNAL:])
 
 
 class PromotionStore:
@@ -83,6 +90,7 @@ def _encode(state: PlanBState) -> dict[str, Any]:
         "switch": {"1": state.switch.to_dict()} if state.switch else {},
         "outbox": {"1": {"entries": [e.to_dict() for e in state.entries]}},
         "ticks": {"1": {k: list(v) for k, v in state.ticks.items()}},
+        "journal": {"1": {"entries": list(state.journal)}},
     }
 
 
@@ -97,7 +105,9 @@ def _decode(raw: dict[str, Any]) -> PlanBState:
     for activation, steps in raw.get("ticks", {}).get("1", {}).items():
         if isinstance(steps, list):
             ticks[activation] = tuple(sorted({int(s) for s in steps if isinstance(s, int)}))
-    return PlanBState(switch, tuple(entries), ticks)
+    journal = raw.get("journal", {}).get("1", {}).get("entries", [])
+    records = tuple(r for r in journal if isinstance(r, dict) and "kind" in r)
+    return PlanBState(switch, tuple(entries), ticks, records)
 
 
 class OutboxLease:

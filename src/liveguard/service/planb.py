@@ -150,6 +150,7 @@ class PlanBService:
         self._own_pool: HttpPool | None = None
         self._inflight: set[str] = set()
         self._auto_fired: set[tuple[str, str]] = set()
+        self._journal_checked = False
         self.wake = asyncio.Event()
 
     # -- reading ---------------------------------------------------------------------------
@@ -246,19 +247,38 @@ class PlanBService:
             steps = set(state.ticks.get(key, ()))
             ticked = step not in steps
             steps.symmetric_difference_update({step})
-            return replace(state, ticks={**state.ticks, key: tuple(sorted(steps))})
-
-        self.store.update(change)
-        self.audit.record(
-            "planb.tick",
-            {
+            detail = {
                 "promotion": sw.promotion,
                 "activation_id": sw.activation_id,
                 "step": step,
                 "ticked": ticked,
-            },
-        )
+            }
+            changed = replace(state, ticks={**state.ticks, key: tuple(sorted(steps))})
+            return changed.noting(self._record("planb.tick", detail))
+
+        self._commit(change)
         return ticked
+
+    def _record(self, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock.now()
+        return {
+            "id": f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{secrets.token_hex(4)}",
+            "at": now.isoformat(),
+            "actor": self.actor,
+            "kind": kind,
+            "detail": detail,
+        }
+
+    def _commit(self, change: Callable[[PlanBState], PlanBState]) -> PlanBState:
+        """Write a change with its audit records in one step, then copy them to the log."""
+        state = self.store.update(change)
+        self.flush_journal(state)
+        return state
+
+    def flush_journal(self, state: PlanBState | None = None) -> None:
+        state = state or self.state()
+        if state.journal:
+            self.audit.record_many(state.journal)
 
     def _transition(self, change: Callable[[Switch], Switch], why: str) -> Switch:
         now = self.clock.now()
@@ -271,13 +291,13 @@ class PlanBService:
             if after == before:
                 return state
             moved = (before, after)
-            return replace(
+            changed = replace(
                 state, switch=after, entries=self._entries_after(state, before, after, now)
             )
+            return changed.noting(self._transition_record(before, after, why))
 
-        state = self.store.update(apply)
+        state = self._commit(apply)
         if moved is not None:
-            self._audit_transition(*moved, why)
             self.wake.set()
         return self.switch(state)
 
@@ -307,8 +327,8 @@ class PlanBService:
             )
         return entries
 
-    def _audit_transition(self, before: Switch, after: Switch, why: str) -> None:
-        self.audit.record(
+    def _transition_record(self, before: Switch, after: Switch, why: str) -> dict[str, Any]:
+        return self._record(
             "planb.transition",
             {
                 "promotion": after.promotion,
@@ -352,6 +372,9 @@ class PlanBService:
 
     async def step(self) -> int:
         """One pass: advance the switch and send what is due. Returns how many actions ran."""
+        if not self._journal_checked:
+            self.flush_journal()  # records a crash kept from reaching the audit log
+            self._journal_checked = True
         self.advance()
         if not self.lease.try_acquire():
             return 0  # another liveguard on this home sends; it will see our changes
@@ -411,24 +434,23 @@ class PlanBService:
         sw = state.switch or self.switch(state)
         promo = self.config.promotion(current.promotion)
         action = action_for(promo, current) if promo else None
+        notes: list[dict[str, Any]] = []
         if current.status == "sending":
             # claimed by a process that died mid-attempt: the receiver may or may not have it
-            self._audit_attempt(
-                current,
-                None,
-                SendResult(None, "interrupted (liveguard stopped during the attempt)"),
-                "interrupted",
-            )
+            interrupted = SendResult(None, "interrupted (liveguard stopped during the attempt)")
+            notes.append(self._attempt_record(current, action, interrupted, "interrupted"))
         if promo is None or action is None:
             failed = replace(
                 current, status="failed", error="the action is no longer in the config"
             )
-            self.store.update(lambda s: s.with_entry(failed))
-            self._audit_attempt(failed, None, SendResult(None, failed.error), "failed")
+            notes.append(
+                self._attempt_record(failed, None, SendResult(None, failed.error), "failed")
+            )
+            self._commit(lambda s: _noting(s.with_entry(failed), notes))
             return failed
         attempt = current.attempts + 1
         claimed = replace(current, status="sending", attempts=attempt)
-        self.store.update(lambda s: s.with_entry(claimed))  # durable before the side effect
+        self._commit(lambda s: _noting(s.with_entry(claimed), notes))  # before the side effect
         self.wake.set()
         if action.kind == "webhook":
             result, final = await self._send_webhook(claimed, action, self.values(sw))
@@ -436,8 +458,8 @@ class PlanBService:
             result, final = await asyncio.to_thread(
                 self._local_action, claimed, promo, action, self.values(sw)
             )
-        self.store.update(lambda s: s.with_entry(final))
-        self._audit_attempt(final, action, result, final.status)
+        record = self._attempt_record(final, action, result, final.status)
+        self._commit(lambda s: s.with_entry(final).noting(record))
         self.wake.set()
         return final
 
@@ -496,10 +518,10 @@ class PlanBService:
         final = replace(entry, status="done", error=error, next_at=None)
         return SendResult(None, error), final
 
-    def _audit_attempt(
+    def _attempt_record(
         self, entry: OutboxEntry, action: Action | None, result: SendResult, outcome: str
-    ) -> None:
-        self.audit.record(
+    ) -> dict[str, Any]:
+        return self._record(
             "planb.attempt",
             {
                 "promotion": entry.promotion,
@@ -689,6 +711,12 @@ class PlanBService:
                 else:
                     out.append((where, "checklist", list(target.steps)))
         return out
+
+
+def _noting(state: PlanBState, records: list[dict[str, Any]]) -> PlanBState:
+    for record in records:
+        state = state.noting(record)
+    return state
 
 
 def _zone(name: str) -> tzinfo:
