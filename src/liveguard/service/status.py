@@ -12,17 +12,19 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from liveguard.adapters.audit_log import AuditLog
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for
 from liveguard.adapters.state_home import StateError, StateHome, current_actor
 from liveguard.adapters.status_store import StatusStore, channel_docs
 from liveguard.core.config import Alerts, Config
+from liveguard.core.inference import LiveDrop
 from liveguard.core.status import (
     Beat,
     Change,
@@ -135,6 +137,28 @@ class StatusService:
     def statuses(self) -> list[ChannelStatus]:
         return self.book.snapshot()
 
+    def down_live(self) -> list[tuple[str, str, datetime]]:
+        """Live channels that are DOWN now: (id, name, since), as Plan B's auto-activation takes."""
+        return [
+            (s.channel, s.name, s.since or self.clock.now())
+            for s in self.book.snapshot()
+            if s.live and s.state is State.DOWN
+        ]
+
+    def apply_drops(self, drops: Iterable[LiveDrop]) -> None:
+        """Sales inference: a collapsed hour on a live channel becomes a suggestion, never DOWN."""
+        now = self.clock.now()
+        by_channel = {d.channel: d for d in drops}
+        for channel in self.config.channels:
+            if not channel.live:
+                continue
+            drop = by_channel.get(channel.id)
+            if drop is None:
+                self._apply(self.book.infer(channel.id, None, "", now))
+                continue
+            reason = f"{drop.recent} orders in the last hour (usually {drop.baseline:g})"
+            self._apply(self.book.infer(channel.id, State.DOWN, reason, drop.at))
+
     def outages(self, days: int = HISTORY_DAYS) -> list[Outage]:
         """Outages of the last ``days`` local days, newest first, open ones included."""
         now = self.clock.now()
@@ -155,11 +179,14 @@ class StatusService:
         if not self._loaded:
             self.load()
         now = self.clock.now()
+        who = who or current_actor()
         decl = None
         if mark != "clear":
-            decl = Declaration(State(mark), who or current_actor(), now, reason.strip())
+            decl = Declaration(State(mark), who, now, reason.strip())
         with self._io:
             self.store.save_declaration(channel_id, decl)
+            detail = {"channel": channel_id, "mark": mark, "reason": reason.strip()}
+            AuditLog(self.home, actor=who).record("status.mark", detail, at=now)
         self._declarations_made += 1
         change = self.book.declare(channel_id, decl, now)
         self._dirty.add(channel_id)
