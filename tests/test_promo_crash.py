@@ -9,7 +9,6 @@ deactivate) and drains the outbox against a slow receiver, resuming wherever it 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import subprocess
 import sys

@@ -15,7 +15,7 @@ import sys
 import webbrowser
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from liveguard.adapters.promotion_store import (
 from liveguard.adapters.state_home import StateHome, current_actor
 from liveguard.adapters.webhook_sender import SendResult, WebhookSender
 from liveguard.core.config import Action, Config, MissingEnvError, Promotion
+from liveguard.core.orders import Order
 from liveguard.core.promotion import (
     OutboxEntry,
     Switch,
@@ -48,7 +49,7 @@ from liveguard.core.promotion import (
     render_webhook,
     settle,
 )
-from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
+from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone, local_day
 
 __all__ = [
     "ActionView",
@@ -57,6 +58,7 @@ __all__ = [
     "PlanBView",
     "TransitionError",
     "open_in_browser",
+    "orders_impact",
 ]
 
 LOOP_IDLE_S = 0.5  # how often the control room loop looks at the switch when nothing is due
@@ -114,6 +116,7 @@ class PlanBView:
     links: tuple[str, ...]
     impact: tuple[ImpactRow, ...] | None
     promotion_count: int
+    down: tuple[str, ...] = ()  # names of live channels DOWN now: the banner suggests Plan B
 
 
 class PlanBService:
@@ -129,7 +132,7 @@ class PlanBService:
         jitter: Callable[[], float] = random.random,
         token: Callable[[], str] = lambda: secrets.token_hex(3),
         opener: Opener | None = open_in_browser,
-        impact: Callable[[datetime, datetime], Sequence[ImpactRow]] | None = None,
+        impact: Callable[[datetime, datetime], Sequence[ImpactRow] | None] | None = None,
         actor: str | None = None,
     ) -> None:
         self.config = config
@@ -151,6 +154,8 @@ class PlanBService:
         self._inflight: set[str] = set()
         self._auto_fired: set[tuple[str, str]] = set()
         self._journal_checked = False
+        self.on_change: Callable[[], None] | None = None
+        self.down: tuple[tuple[str, str, datetime], ...] = ()  # live channels DOWN, for the banner
         self.wake = asyncio.Event()
 
     # -- reading ---------------------------------------------------------------------------
@@ -273,6 +278,8 @@ class PlanBService:
         """Write a change with its audit records in one step, then copy them to the log."""
         state = self.store.update(change)
         self.flush_journal(state)
+        if self.on_change is not None:
+            self.on_change()
         return state
 
     def flush_journal(self, state: PlanBState | None = None) -> None:
@@ -404,10 +411,22 @@ class PlanBService:
                 await self.sleep(wait)
                 waited += wait
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """The control room's loop: wakes on a key press or when something falls due."""
+    async def run(
+        self,
+        stop: asyncio.Event,
+        outages: Callable[[], Sequence[tuple[str, str, datetime]]] | None = None,
+    ) -> None:
+        """The control room's loop: wakes on a key press or when something falls due.
+        ``outages`` gives the live channels that are DOWN (from the status service)."""
         while not stop.is_set():
             self.wake.clear()
+            if outages is not None:
+                down = tuple(outages())
+                if down != self.down:
+                    self.down = down
+                    if self.on_change is not None:
+                        self.on_change()
+                self.consider_outage(down)
             await self.step()
             wait = self.next_wakeup()
             wait = LOOP_IDLE_S if wait is None else min(max(wait, 0.05), LOOP_IDLE_S)
@@ -613,7 +632,8 @@ class PlanBService:
         impact = None
         if self.impact_source is not None and sw.activated_at is not None:
             end = sw.deactivated_at or now
-            impact = tuple(self.impact_source(sw.activated_at, end))
+            rows = self.impact_source(sw.activated_at, end)
+            impact = tuple(rows) if rows is not None else None
         return PlanBView(
             promotion_id=sw.promotion,
             promotion_name=promo.name if promo else "",
@@ -630,6 +650,7 @@ class PlanBService:
             links=tuple(links),
             impact=impact,
             promotion_count=len(self.config.promotions),
+            down=tuple(name for _, name, _ in self.down),
         )
 
     def _action_view(
@@ -711,6 +732,31 @@ class PlanBService:
                 else:
                     out.append((where, "checklist", list(target.steps)))
         return out
+
+
+def orders_impact(
+    day_orders: Callable[[date], Sequence[Order]], zone: tzinfo, channels: Sequence[str]
+) -> Callable[[datetime, datetime], list[ImpactRow]]:
+    """Sales per channel since the activation against the same window yesterday."""
+
+    def revenue(start: datetime, end: datetime) -> dict[str, int]:
+        out: dict[str, int] = {}
+        day = local_day(start, zone)
+        while day <= local_day(end, zone):
+            for order in day_orders(day):
+                if start <= order.created < end and order.counts_as_sale:
+                    out[order.channel] = out.get(order.channel, 0) + order.amount
+            day += timedelta(days=1)
+        return out
+
+    def impact(start: datetime, end: datetime) -> list[ImpactRow]:
+        now, before = (
+            revenue(start, end),
+            revenue(start - timedelta(days=1), end - timedelta(days=1)),
+        )
+        return [ImpactRow(c, now.get(c, 0), before.get(c, 0)) for c in channels]
+
+    return impact
 
 
 def _noting(state: PlanBState, records: list[dict[str, Any]]) -> PlanBState:

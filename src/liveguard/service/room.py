@@ -6,6 +6,8 @@ network. Areas (status, sales, Plan B) hang off the room as sub-services.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
+from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -36,6 +39,24 @@ class ControlRoom:
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
         self._listeners: list[Listener] = []
+        self.planb = PlanBService(config, home, clock=clock)
+        self.planb.on_change = lambda: self.notify("planb")
+        self.planb.impact_source = self._planb_impact
+        self._planb_stop = asyncio.Event()
+        self._planb_task: asyncio.Task[None] | None = None
+
+    def _live_down(self) -> list[tuple[str, str, datetime]]:
+        """Live channels DOWN now, from the status service when it is wired in."""
+        status = getattr(self, "status", None)
+        return list(status.down_live()) if status is not None else []
+
+    def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
+        """Plan B's impact from the sales ledger when the sales service is wired in."""
+        sales = getattr(self, "sales", None)
+        if sales is None:
+            return None
+        ids = [c.id for c in self.config.channels]
+        return orders_impact(sales.orders.day_orders, self.zone, ids)(start, end)
 
     @classmethod
     def open(cls, config: Config, paths: Paths, clock: Clock, lang: str) -> ControlRoom:
@@ -53,9 +74,18 @@ class ControlRoom:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Start background work (probes, feeds, the outbox) on the running event loop."""
+        self._planb_stop.clear()
+        self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
+        self._planb_stop.set()
+        if self._planb_task is not None:
+            self.planb.wake.set()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._planb_task, 5)
+            self._planb_task = None
+        await self.planb.aclose()
 
     def close(self) -> None:
         self.home.close()
