@@ -33,7 +33,7 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/run_all.py
 
 stress: $(STAMP)
 	$(BIN)/python -m pytest -q --big -m slow

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
+from _results import result
 from liveguard.adapters.order_store import OrderStore
 from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
@@ -118,6 +119,11 @@ def main() -> int:
     print(f"  plain TinyDB, one file   {plain:9.2f} ms (median of {args.plain_repeats}, no fsync)")
     print(f"  ratio history/empty      {ratio:9.2f}   goal <= 2     {verdict(ratio <= 2)}")
     print(f"  plain/ours               {speedup:9.1f}x  goal >= 50x   {verdict(speedup >= 50)}")
+    bench = "store_growth"
+    result(bench, "durable write of one order, empty home", empty, "ms", "", None)
+    result(bench, f"the same with {history} of history", year, "ms", "", None)
+    result(bench, "history / empty", ratio, "x", "<= 2", ratio <= 2)
+    result(bench, "plain one-file TinyDB / ours", speedup, "x", ">= 50", speedup >= 50)
     return 0
 
 
