@@ -6,209 +6,24 @@ Every error names the file, the line where it can be known, and the key, e.g.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import (
-    Action,
-    Alerts,
-    Channel,
-    Check,
-    Config,
-    OrderSource,
-    Promotion,
-    env_names,
-    resolve_env,
-)
+from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
 from liveguard.core.expectations import ExpectationError, parse_expectation
-from liveguard.core.timekeeping import DurationError, load_zone, parse_duration
+from liveguard.core.timekeeping import load_zone
 
-from .toml_lines import key_lines, line_of
+from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
 
-__all__ = ["ConfigError", "load_config", "parse_config"]
+__all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
-T = TypeVar("T")
 ID_RE = re.compile(r"^[a-z0-9-]+$")
-
-
-class ConfigError(Exception):
-    """A config problem, already phrased for the seller: ``file:line: key: what``."""
-
-    def __init__(self, file: str, line: int | None, key: str, message: str) -> None:
-        self.file, self.line, self.key, self.message = file, line, key, message
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
-
-
-class _Reader:
-    """Walks the parsed TOML, checking keys and types, remembering where it is."""
-
-    def __init__(self, file: str, text: str, environ: Mapping[str, str]) -> None:
-        self.file = file
-        self.lines = key_lines(text)
-        self.environ = environ
-
-    def fail(self, path: str, message: str) -> ConfigError:
-        return ConfigError(self.file, line_of(self.lines, path), path, message)
-
-    def table(
-        self,
-        value: Any,
-        path: str,
-        allowed: set[str],
-        required: frozenset[str] | set[str] = frozenset(),
-    ) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(path, f"must be a table, not {_kind(value)}")
-        for key in value:
-            if key not in allowed:
-                hint = _closest(key, allowed)
-                raise self.fail(
-                    _join(path, key), "unknown key" + (f" (did you mean {hint!r}?)" if hint else "")
-                )
-        for key in sorted(required):
-            if key not in value:
-                raise self.fail(path, f"missing key {key!r}")
-        return value
-
-    def typed(self, table: dict[str, Any], key: str, path: str, kind: type[T], default: T) -> T:
-        if key not in table:
-            return default
-        value = table[key]
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if not ok:
-            raise self.fail(_join(path, key), f"must be {_name(kind)}, not {_kind(value)}")
-        return value  # type: ignore[no-any-return]
-
-    def text(self, table: dict[str, Any], key: str, path: str, default: str = "") -> str:
-        value = self.typed(table, key, path, str, default)
-        self.env_present(value, _join(path, key))
-        return value
-
-    def env_present(self, value: str, path: str) -> None:
-        for name in env_names(value):
-            if name not in self.environ:
-                raise self.fail(
-                    path, f"environment variable {name} is not set (used as ${{{name}}})"
-                )
-
-    def duration(
-        self,
-        table: dict[str, Any],
-        key: str,
-        path: str,
-        default: timedelta,
-        *,
-        minimum: timedelta = timedelta(0),
-    ) -> timedelta:
-        if key not in table:
-            return default
-        try:
-            value = parse_duration(table[key])
-        except DurationError as exc:
-            raise self.fail(_join(path, key), str(exc)) from None
-        if value < minimum:
-            raise self.fail(_join(path, key), f"must be at least {minimum.total_seconds():g}s")
-        return value
-
-    def url(self, table: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
-        value = self.text(table, key, path)
-        if not value:
-            if required:
-                raise self.fail(
-                    path if key not in table else _join(path, key), f"missing key {key!r}"
-                )
-            return ""
-        check_url(resolve_env(value, self.environ), lambda msg: self.fail(_join(path, key), msg))
-        return value
-
-    def headers(self, table: dict[str, Any], path: str) -> dict[str, str]:
-        raw = table.get("headers", {})
-        if not isinstance(raw, dict):
-            raise self.fail(_join(path, "headers"), f"must be a table, not {_kind(raw)}")
-        out: dict[str, str] = {}
-        for name, value in raw.items():
-            if not isinstance(value, str):
-                raise self.fail(
-                    _join(path, f"headers.{name}"), f"must be a string, not {_kind(value)}"
-                )
-            self.env_present(value, _join(path, f"headers.{name}"))
-            out[name] = value
-        return out
-
-    def string_list(self, table: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
-        raw = table.get(key, [])
-        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-            raise self.fail(_join(path, key), "must be a list of strings")
-        return tuple(raw)
-
-    def items(
-        self, root: dict[str, Any], key: str, path: str = ""
-    ) -> list[tuple[str, dict[str, Any]]]:
-        raw = root.get(key, [])
-        full = _join(path, key)
-        if not isinstance(raw, list):
-            raise self.fail(full, f"must be a list of tables ([[{full}]]), not {_kind(raw)}")
-        return [(f"{full}[{i}]", item) for i, item in enumerate(raw)]
-
-
-def check_url(url: str, fail: Callable[[str], Exception]) -> None:
-    """http(s) only; plain http only to loopback, so secrets never cross a network in clear."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        _ = parts.port
-    except ValueError as exc:
-        raise fail(f"bad URL {url!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise fail(f"bad URL {url!r} (expected https://host/…)")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise fail(f"plain http is allowed only for loopback hosts; use https:// for {host}")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _kind(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-def _name(kind: type) -> str:
-    return {bool: "true or false", int: "a whole number", str: "a string", float: "a number"}.get(
-        kind, kind.__name__
-    )
-
-
-def _closest(key: str, allowed: set[str]) -> str | None:
-    import difflib
-
-    matches = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -242,14 +57,14 @@ def parse_config(
             line = int(match.group(1))
             message = str(exc).split(" (at line")[0]
         raise ConfigError(file, line, "", f"not valid TOML: {message}") from None
-    r = _Reader(file, text, env)
+    r = Reader(file, text, env)
     return _config(r, data, file)
 
 
 _TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions", "keys"}
 
 
-def _config(r: _Reader, data: dict[str, Any], file: str) -> Config:
+def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     r.table(data, "", _TOP_KEYS)
     shop = r.typed(data, "shop", "", str, "Toko Saya")
     zone = r.typed(data, "timezone", "", str, "Asia/Jakarta")
@@ -286,7 +101,7 @@ def _config(r: _Reader, data: dict[str, Any], file: str) -> Config:
     )
 
 
-def _alerts(r: _Reader, raw: Any) -> Alerts:
+def _alerts(r: Reader, raw: Any) -> Alerts:
     t = r.table(
         raw, "alerts", {"failures_before_down", "successes_before_up", "auto_activate_after"}
     )
@@ -314,7 +129,7 @@ _CHECK_KEYS = {
 }
 
 
-def _channel(r: _Reader, path: str, raw: Any) -> Channel:
+def _channel(r: Reader, path: str, raw: Any) -> Channel:
     t = r.table(raw, path, {"id", "name", "live", "checks"}, {"id"})
     cid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(cid):
@@ -325,9 +140,9 @@ def _channel(r: _Reader, path: str, raw: Any) -> Channel:
     return Channel(cid, name, live, checks)
 
 
-def _check(r: _Reader, path: str, raw: Any) -> Check:
+def _check(r: Reader, path: str, raw: Any) -> Check:
     if not isinstance(raw, dict):
-        raise r.fail(path, f"must be a table, not {_kind(raw)}")
+        raise r.fail(path, f"must be a table, not {kind_of(raw)}")
     kind = raw.get("kind")
     if kind not in _CHECK_KEYS:
         raise r.fail(f"{path}.kind", f"must be one of http, statuspage, tcp, feed, not {kind!r}")
@@ -384,7 +199,7 @@ def _check(r: _Reader, path: str, raw: Any) -> Check:
 _SOURCE_FIELDS = {"id", "created", "amount", "status"}
 
 
-def _source(r: _Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource:
+def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource:
     t = r.table(
         raw,
         path,
@@ -419,7 +234,7 @@ def _source(r: _Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderS
     )
 
 
-def _promotion(r: _Reader, path: str, raw: Any) -> Promotion:
+def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
     t = r.table(raw, path, {"id", "name", "armed", "grace", "actions", "channel"}, {"id"})
     pid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(pid):
@@ -443,9 +258,9 @@ _ACTION_KEYS = {
 }
 
 
-def _action(r: _Reader, path: str, raw: Any, *, inherit: Action | None = None) -> Action:
+def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) -> Action:
     if not isinstance(raw, dict):
-        raise r.fail(path, f"must be a table, not {_kind(raw)}")
+        raise r.fail(path, f"must be a table, not {kind_of(raw)}")
     kind = inherit.kind if inherit else raw.get("kind")
     if kind not in _ACTION_KEYS:
         raise r.fail(
@@ -462,7 +277,7 @@ def _action(r: _Reader, path: str, raw: Any, *, inherit: Action | None = None) -
             )
         body = t.get("body")
         if body is not None and not isinstance(body, dict):
-            raise r.fail(f"{path}.body", f"must be a table, not {_kind(body)}")
+            raise r.fail(f"{path}.body", f"must be a table, not {kind_of(body)}")
         if body is not None:
             _env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
@@ -502,7 +317,7 @@ def _action(r: _Reader, path: str, raw: Any, *, inherit: Action | None = None) -
     return action
 
 
-def _env_in_values(r: _Reader, value: Any, path: str) -> None:
+def _env_in_values(r: Reader, value: Any, path: str) -> None:
     if isinstance(value, str):
         r.env_present(value, path)
     elif isinstance(value, dict):
@@ -513,7 +328,7 @@ def _env_in_values(r: _Reader, value: Any, path: str) -> None:
             _env_in_values(r, v, f"{path}[{i}]")
 
 
-def _check_promotions(r: _Reader, data: dict[str, Any], promotions: tuple[Promotion, ...]) -> None:
+def _check_promotions(r: Reader, data: dict[str, Any], promotions: tuple[Promotion, ...]) -> None:
     seen: dict[str, int] = {}
     armed: list[int] = []
     for i, promo in enumerate(promotions):
@@ -536,12 +351,12 @@ def _check_promotions(r: _Reader, data: dict[str, Any], promotions: tuple[Promot
             raise r.fail(f"promotions[{i}].channel", message)
 
 
-def _keys(r: _Reader, raw: Any) -> dict[str, str]:
+def _keys(r: Reader, raw: Any) -> dict[str, str]:
     t = r.table(raw, "keys", set(raw) if isinstance(raw, dict) else set())
     out: dict[str, str] = {}
     for action, key in t.items():
         if action not in ACTION_NAMES:
-            hint = _closest(action, set(ACTION_NAMES))
+            hint = closest(action, set(ACTION_NAMES))
             raise r.fail(
                 f"keys.{action}", "unknown action" + (f" (did you mean {hint!r}?)" if hint else "")
             )
