@@ -26,6 +26,8 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark,f1", "keys.help", "keys.help_long", "keys.group_general"),
     ActionSpec("quit", "q,ctrl+q", "keys.quit", "keys.quit_long", "keys.group_general"),
+    ActionSpec("sale_entry", "s", "sales.key_sale", "sales.key_sale_long", "sales.group"),
+    ActionSpec("import_file", "i", "sales.key_import", "sales.key_import_long", "sales.group"),
 )
 
 ACTION_NAMES: tuple[str, ...] = tuple(a.name for a in ACTIONS)

@@ -18,6 +18,7 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
+from liveguard.service.sales import SalesService
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -39,6 +40,7 @@ class ControlRoom:
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
         self._listeners: list[Listener] = []
+        self.sales = SalesService(config, home, clock, notify=self.notify)
         self.planb = PlanBService(config, home, clock=clock)
         self.planb.on_change = lambda: self.notify("planb")
         self.planb.impact_source = self._planb_impact
@@ -74,11 +76,19 @@ class ControlRoom:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Start background work (probes, feeds, the outbox) on the running event loop."""
+        if self.config.sources and self.sales.pool is None:
+            from liveguard.adapters.http_pool import HttpPool
+
+            self.sales.pool = HttpPool()  # TODO(integration): share one pool with status/Plan B
+        self.sales.start()
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
+        await self.sales.stop()
+        if self.sales.pool is not None:
+            await self.sales.pool.aclose()
         self._planb_stop.set()
         if self._planb_task is not None:
             self.planb.wake.set()

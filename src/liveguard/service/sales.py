@@ -32,7 +32,7 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
-__all__ = ["FeedView", "ImportOutcome", "SaleInputError", "SalesService"]
+__all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
 
 Notify = Callable[[str], None]
 AREA = "sales"
@@ -83,6 +83,23 @@ class ImportOutcome:
             "rows_read": self.rows_read,
             "rows_rejected": [{"row": e.row, "error": e.text()} for e in self.rejected],
         }
+
+
+@dataclass
+class ImportPreview:
+    """A parsed export held between the preview and the seller's confirmation."""
+
+    service: SalesService
+    path: Path
+    parsed: ParsedExport
+
+    def dry_run(self, *, skip_bad_rows: bool = False) -> ImportOutcome:
+        return self.service.apply_export(
+            self.path, self.parsed, dry_run=True, skip_bad_rows=skip_bad_rows
+        )
+
+    def apply(self, *, skip_bad_rows: bool = False) -> ImportOutcome:
+        return self.service.apply_export(self.path, self.parsed, skip_bad_rows=skip_bad_rows)
 
 
 class SalesService:
@@ -278,6 +295,17 @@ class SalesService:
     ) -> ImportOutcome:
         parsed = self.read_export(path, format_name=format_name, channel=channel, mapping=mapping)
         return self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+
+    def preview_import(
+        self, path: Path, *, format_name: str = "auto", channel: str | None = None
+    ) -> ImportPreview | str:
+        """Parse for a preview (thread-safe: writes nothing); a string says why it cannot."""
+        try:
+            return ImportPreview(
+                self, path, self.read_export(path, format_name=format_name, channel=channel)
+            )
+        except ExportFileError as exc:
+            return str(exc)
 
     def _not_yet_compacted(self, orders: list[Order]) -> list[Order]:
         """Orders of days already folded into history are left alone (no double counting)."""

@@ -29,7 +29,7 @@ THEME = "textual-dark"
 
 
 class LiveguardApp(App[None]):
-    CSS_PATH = Path(__file__).with_name("app.tcss")
+    CSS_PATH = [Path(__file__).with_name("app.tcss"), Path(__file__).with_name("sales.tcss")]
     TITLE = "liveguard"
     ENABLE_COMMAND_PALETTE = True
 
@@ -92,6 +92,22 @@ class LiveguardApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.t, self.keys))
+
+    def action_sale_entry(self) -> None:
+        from .screens.sale_entry import SaleEntryScreen
+
+        if not isinstance(self.screen, SaleEntryScreen):
+            self.push_screen(SaleEntryScreen(self.room, self.t), self._sales_done)
+
+    def action_import_file(self) -> None:
+        from .screens.import_file import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen(self.room, self.t), self._sales_done)
+
+    def _sales_done(self, message: str | None) -> None:
+        if message:
+            self.notify(message, timeout=6)
 
     async def action_quit(self) -> None:
         self.exit()

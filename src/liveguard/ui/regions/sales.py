@@ -1,10 +1,41 @@
-"""Today's sales region (filled in by the sales work)."""
+"""Today's sales region: a row per channel, the shop total, and an hourly sparkline each."""
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual.widgets import Static
 
+from liveguard.core.ledger import Change, ChangeKind, ChannelDay, DaySummary
+from liveguard.core.money import format_compact
+from liveguard.core.timekeeping import format_clock
+
 from .base import Region
+
+_BARS = " ▁▂▃▄▅▆▇█"
+# Below this many columns of content the sparkline shows two hours per character.
+_FULL_SPARK_MIN_WIDTH = 74
+REFRESH_EVERY_S = 60.0  # "vs yesterday up to the same time" moves with the clock
+
+
+def sparkline(values: tuple[int, ...], per_char: int = 1, upto: int = 24) -> str:
+    """One block character per hour (or per ``per_char`` hours), scaled to the day's peak.
+
+    Hours after ``upto`` (later than now) are left as spaces, not as zero sales.
+    """
+    buckets = [sum(values[i : i + per_char]) for i in range(0, len(values), per_char)]
+    last = (upto + per_char - 1) // per_char
+    peak = max(buckets) or 1
+    chars = []
+    for i, value in enumerate(buckets):
+        if i >= last:
+            chars.append(" ")
+        elif value == 0:
+            chars.append("·")
+        else:
+            chars.append(_BARS[max(1, round(value / peak * (len(_BARS) - 1)))])
+    return "".join(chars)
 
 
 class SalesRegion(Region):
@@ -14,5 +45,84 @@ class SalesRegion(Region):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="sales-body")
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(REFRESH_EVERY_S, self.refresh_view)
+
+    def on_resize(self) -> None:
+        self.refresh_view()
+
     def refresh_view(self) -> None:
-        self.query_one("#sales-body", Static).update(self.t("shell.no_sales_yet"))
+        body = self.query_one("#sales-body", Static)
+        sales = self.room.sales
+        if not self.room.channels:
+            body.update(self.t("sales.no_channels", path=self.room.config.path))
+            return
+        summary = sales.today()
+        parts: list[RenderableType] = [self._table(summary), self._footnote(summary)]
+        for feed in sales.feeds():
+            if feed.state == "stale":
+                when = (
+                    format_clock(feed.last_ok, sales.zone)
+                    if feed.last_ok
+                    else self.t("sales.feed_never")
+                )
+                name = self.room.config.channel(feed.channel)
+                label = name.name if name else feed.channel
+                parts.append(
+                    Text(
+                        self.t("sales.feed_stale", channel=label, reason=feed.reason, when=when),
+                        style="bold",
+                    )
+                )
+        body.update(Group(*parts))
+
+    def _table(self, summary: DaySummary) -> Table:
+        t = self.t
+        lang = t.lang
+        width = self.content_size.width or 76
+        per_char = 1 if width >= _FULL_SPARK_MIN_WIDTH else 2
+        now_local = summary.as_of.astimezone(self.room.sales.zone)
+        upto = now_local.hour + 1 if now_local.date() == summary.day else 24
+        table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, pad_edge=False)
+        table.add_column(t("sales.channel"), no_wrap=True, max_width=16, overflow="ellipsis")
+        table.add_column(t("sales.orders"), justify="right", no_wrap=True)
+        table.add_column(t("sales.revenue"), justify="right", no_wrap=True)
+        table.add_column(t("sales.vs_yesterday"), justify="right", no_wrap=True)
+        table.add_column(t("sales.share"), justify="right", no_wrap=True)
+        table.add_column(t("sales.hours"), no_wrap=True)
+
+        def row(day: ChannelDay, name: str, style: str = "") -> None:
+            share = f"{round(day.share * 100)}%" if day.share is not None else t("sales.dash")
+            table.add_row(
+                name,
+                str(day.orders),
+                format_compact(day.revenue, lang),
+                self._change(day.vs_yesterday),
+                share,
+                sparkline(day.hourly_orders, per_char, upto),
+                style=style,
+            )
+
+        for day in summary.channels:
+            row(day, day.name)
+        row(summary.total, t("sales.total"), "bold")
+        return table
+
+    def _change(self, change: Change) -> Text:
+        if change.kind is ChangeKind.NEW:
+            return Text(self.t("sales.new"), style="bold")
+        if change.kind is ChangeKind.NONE or change.ratio is None:
+            return Text(self.t("sales.dash"), style="dim")
+        return Text(change.percent(), style="bold" if change.ratio < 0 else "")
+
+    def _footnote(self, summary: DaySummary) -> Text:
+        t = self.t
+        zone = self.room.sales.zone
+        if summary.as_of.astimezone(zone).date() == summary.day:
+            text = t("sales.as_of", time=format_clock(summary.as_of, zone))
+        else:
+            text = t("sales.as_of_past", day=summary.day.isoformat())
+        if summary.total.cancelled:
+            text += " · " + t("sales.cancelled", count=summary.total.cancelled)
+        return Text(text, style="dim")

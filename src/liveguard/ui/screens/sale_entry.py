@@ -1,0 +1,99 @@
+"""The sale-entry dialog: channel, amount (any Rupiah form), optional order id and time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from liveguard.core.money import format_rupiah
+from liveguard.service.sales import SaleInputError
+
+if TYPE_CHECKING:
+    from liveguard.i18n import Catalog
+    from liveguard.service.room import ControlRoom
+
+STATUSES = ("paid", "cancelled", "returned", "unpaid")
+
+
+class SaleEntryScreen(ModalScreen[str | None]):
+    """Dismisses with the confirmation text, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, room: ControlRoom, t: Catalog) -> None:
+        super().__init__(id="sale-entry")
+        self.room = room
+        self.t = t
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        channels = [(c.name, c.id) for c in self.room.channels]
+        with Vertical(id="sale-box", classes="sales-dialog") as box:
+            box.border_title = t("sales.entry.title")
+            yield Label(t("sales.entry.channel"))
+            yield Select(
+                channels,
+                value=channels[0][1] if channels else Select.BLANK,
+                allow_blank=not channels,
+                id="sale-channel",
+            )
+            yield Label(t("sales.entry.amount"))
+            yield Input(id="sale-amount")
+            yield Label(t("sales.entry.order"))
+            yield Input(id="sale-order")
+            yield Label(t("sales.entry.time"))
+            yield Input(id="sale-time")
+            yield Label(t("sales.entry.status"))
+            yield Select(
+                [(t(f"sales.entry.{s}"), s) for s in STATUSES],
+                value="paid",
+                allow_blank=False,
+                id="sale-status",
+            )
+            yield Static("", id="sale-error", classes="sales-error")
+            with Horizontal(classes="sales-buttons"):
+                yield Button(t("sales.entry.save"), variant="primary", id="sale-save")
+                yield Button(t("sales.entry.cancel"), id="sale-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#sale-amount", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "sale-save":
+            self.save()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def save(self) -> None:
+        channel = self.query_one("#sale-channel", Select).value
+        status = self.query_one("#sale-status", Select).value
+        error = self.query_one("#sale-error", Static)
+        try:
+            order, result = self.room.sales.add_sale(
+                str(channel) if channel is not Select.BLANK else "",
+                self.query_one("#sale-amount", Input).value,
+                order_id=self.query_one("#sale-order", Input).value or None,
+                at=self.query_one("#sale-time", Input).value.strip() or None,
+                status=str(status),
+            )
+        except SaleInputError as exc:
+            error.update(str(exc))
+            return
+        name = next((c.name for c in self.room.channels if c.id == order.channel), order.channel)
+        if result == "unchanged":
+            self.dismiss(self.t("sales.entry.unchanged", channel=name, order=order.order_id))
+        else:
+            self.dismiss(
+                self.t("sales.entry.recorded", amount=format_rupiah(order.amount), channel=name)
+            )
