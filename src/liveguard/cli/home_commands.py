@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -24,7 +25,17 @@ def starter_config_text() -> str:
 
 
 def register(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="the control room on a demo shop in a temporary home")
+    demo = sub.add_parser(
+        "demo",
+        help="the control room on a simulated shop (loopback servers, a scripted evening)",
+    )
+    demo.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="X",
+        help="play the story X times faster (default 1: about two minutes)",
+    )
     demo.add_argument(
         "--keep", action="store_true", help="keep the temporary home and print where it is"
     )
@@ -55,10 +66,24 @@ def run_room(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_demo(ctx: Context, args: argparse.Namespace) -> int:
-    folder = Path(tempfile.mkdtemp(prefix="liveguard-demo-"))
+def _speed(text: str) -> float:
     try:
-        (folder / "liveguard.toml").write_text(starter_config_text(), encoding="utf-8")
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
+
+
+def run_demo(ctx: Context, args: argparse.Namespace) -> int:
+    from liveguard.demo import DemoWorld
+
+    folder = Path(tempfile.mkdtemp(prefix="liveguard-demo-"))
+    world = DemoWorld(speed=args.speed, clock=ctx.clock)
+    try:
+        world.start()
+        world.write_config(folder / "liveguard.toml")
         demo_ctx = Context(
             home=str(folder), config_file=None, lang_flag=ctx.lang_flag, clock=ctx.clock
         )
@@ -67,6 +92,12 @@ def run_demo(ctx: Context, args: argparse.Namespace) -> int:
         finally:
             demo_ctx.close()
     finally:
+        world.stop()
+        received = world.shop.received()
+        if received:
+            print(f"liveguard: the demo webhook receiver got {len(received)} request(s):")
+            for got in received:
+                print(f"  {got.method} {got.path}  Idempotency-Key: {got.idempotency_key}")
         if args.keep:
             print(f"liveguard: demo home kept at {folder}")
         else:
