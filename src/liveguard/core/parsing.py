@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 from .orders import OrderStatus
 
@@ -48,13 +49,24 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
         # Fast path for the common export forms (called once per order on big imports).
         m = (_DMY if value[2:3] in ("/", ".", "-") else _YMD).match(value)
         if m is not None and m.group("tz") is None:
+            hour, minute, second = (
+                int(m.group("H") or 0),
+                int(m.group("M") or 0),
+                int(m.group("S") or 0),
+            )
             try:
-                naive = datetime(
-                    int(m.group("y")), int(m.group("m")), int(m.group("d")),
-                    int(m.group("H") or 0), int(m.group("M") or 0), int(m.group("S") or 0),
-                )  # fmt: skip
+                midnight = _midnight_utc(
+                    int(m.group("y")), int(m.group("m")), int(m.group("d")), zone
+                )
             except ValueError as exc:
                 raise DateError(f"not a date: {value!r} ({exc})") from None
+            if hour > 23 or minute > 59 or second > 59:
+                raise DateError(f"not a date: {value!r} (no such time)")
+            if midnight is not None:
+                return midnight + timedelta(hours=hour, minutes=minute, seconds=second)
+            naive = datetime(
+                int(m.group("y")), int(m.group("m")), int(m.group("d")), hour, minute, second
+            )
             return naive.replace(tzinfo=zone).astimezone(UTC)
     if isinstance(value, datetime):
         local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
@@ -95,6 +107,16 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
     except ValueError as exc:
         raise DateError(f"not a date: {value!r} ({exc})") from None
     return naive.replace(tzinfo=_offset(m.group("tz"), zone)).astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def _midnight_utc(year: int, month: int, day: int, zone: tzinfo) -> datetime | None:
+    """The UTC instant of local midnight, or None when the offset changes that day (DST):
+    then the caller converts the full local time instead of adding hours to midnight."""
+    start = datetime(year, month, day, tzinfo=zone)
+    if start.utcoffset() != start.replace(hour=23, minute=59).utcoffset():
+        return None
+    return start.astimezone(UTC)
 
 
 def _offset(text: str | None, zone: tzinfo) -> tzinfo:

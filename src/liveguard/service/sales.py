@@ -20,7 +20,13 @@ from urllib.parse import urlsplit
 
 from liveguard.adapters.history_store import KEEP_DAYS, HistoryStore, compact_old_days
 from liveguard.adapters.http_pool import HttpPool
-from liveguard.adapters.importers import ExportFileError, ParsedExport, RowError, parse_export
+from liveguard.adapters.importers import (
+    ExportFileError,
+    ParsedExport,
+    RowError,
+    no_cyclic_gc,
+    parse_export,
+)
 from liveguard.adapters.order_feed import FeedError, fetch_orders
 from liveguard.adapters.order_store import OrderStore, UpsertResult
 from liveguard.adapters.state_home import StateError, StateHome
@@ -278,7 +284,9 @@ class SalesService:
         outcome.orders = len(parsed.orders)
         fresh = self._not_yet_compacted(parsed.orders)
         outcome.results["unchanged"] += len(parsed.orders) - len(fresh)
-        for result in self._store(fresh, dry_run=dry_run):
+        with no_cyclic_gc():
+            results = self._store(fresh, dry_run=dry_run)
+        for result in results:
             outcome.results[result] += 1
         outcome.written = not dry_run
         return outcome
@@ -309,12 +317,17 @@ class SalesService:
 
     def _not_yet_compacted(self, orders: list[Order]) -> list[Order]:
         """Orders of days already folded into history are left alone (no double counting)."""
-        cutoff = local_day(self.clock.now(), self.zone) - timedelta(days=KEEP_DAYS)
-        old_days = {d for o in orders if (d := local_day(o.created, self.zone)) < cutoff}
+        cutoff_day = local_day(self.clock.now(), self.zone) - timedelta(days=KEEP_DAYS)
+        cutoff = day_bounds_utc(cutoff_day, self.zone)[0]
+        old_days = {local_day(o.created, self.zone) for o in orders if o.created < cutoff}
         compacted = {d for d in old_days if self.history.has_day(d)}
         if not compacted:
             return orders
-        return [o for o in orders if local_day(o.created, self.zone) not in compacted]
+        return [
+            o
+            for o in orders
+            if o.created >= cutoff or local_day(o.created, self.zone) not in compacted
+        ]
 
     # -- background: feeds and the day rollover ------------------------------------------
     async def poll_source(self, index: int) -> FeedView:

@@ -16,7 +16,14 @@ from .formats import FORMATS, ColumnPlan, ExportFormat, detect_format, generic_f
 from .reader import ParsedExport, RowError, read_orders
 from .tables import ExportFileError, open_table
 
-__all__ = ["FORMAT_NAMES", "ExportFileError", "ParsedExport", "RowError", "parse_export"]
+__all__ = [
+    "FORMAT_NAMES",
+    "ExportFileError",
+    "ParsedExport",
+    "RowError",
+    "no_cyclic_gc",
+    "parse_export",
+]
 
 FORMAT_NAMES = ("auto", "shopee", "tiktok", "lazada", "csv")
 
@@ -33,7 +40,7 @@ def parse_export(
     """Read every row of ``path``; raises ExportFileError when the file as a whole is unusable."""
     if format_name not in FORMAT_NAMES:
         raise ExportFileError(f"unknown format {format_name!r} (use {', '.join(FORMAT_NAMES)})")
-    with _no_cyclic_gc(), open_table(path) as table:
+    with no_cyclic_gc(), open_table(path) as table:
         if not any(table.header):
             raise ExportFileError(f"{path}: empty file (no header row)")
         fmt = _choose_format(path, table.header, format_name, mapping or {})
@@ -43,7 +50,7 @@ def parse_export(
         target = channel or _default_channel(fmt, list(known_channels))
         if not target:
             raise ExportFileError(f"{path}: which channel are these orders from? use --channel ID")
-        return read_orders(table, fmt, plan, target, zone)
+        return read_orders(table, fmt, plan, target, zone, path)
 
 
 def _choose_format(
@@ -73,7 +80,7 @@ def _default_channel(fmt: ExportFormat, known: list[str]) -> str:
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     """A big export allocates a million short-lived, acyclic objects; the cyclic collector
     would rescan them again and again (measured: ~20 % of a 100,000-row import)."""
     was_enabled = gc.isenabled()

@@ -6,18 +6,22 @@ caller can refuse the whole file or skip just those orders.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from operator import itemgetter
+from pathlib import Path
 
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, classify_status, parse_datetime
 
 from .formats import ColumnPlan, ExportFormat
-from .tables import Cell, Table, cell_text, is_blank
+from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank
 
 __all__ = ["ParsedExport", "RowError", "read_orders"]
+
+_WS = " \t\r\n"
 
 # Statuses an order's lines are reduced by: a paid line makes the order paid; otherwise
 # the "strongest" non-sale wins.
@@ -50,15 +54,21 @@ class ParsedExport:
     rejected: list[RowError]
 
 
-@dataclass
 class _Pending:
-    first_row: int
-    created: datetime | None
-    amount_cell: Cell
-    amount: int | None
-    lines: list[tuple[OrderStatus, int]] = field(default_factory=list)
-    raw_status: str = ""
-    bad: bool = False
+    """An order being assembled from its lines (slots: there is one per order of a big file)."""
+
+    __slots__ = ("amount", "amount_cell", "bad", "created", "first_row", "lines", "raw_status")
+
+    def __init__(
+        self, first_row: int, created: datetime | None, amount_cell: Cell, raw_status: str
+    ) -> None:
+        self.first_row = first_row
+        self.created = created
+        self.amount_cell = amount_cell
+        self.amount: int | None = None
+        self.lines: list[tuple[OrderStatus, int]] = []
+        self.raw_status = raw_status
+        self.bad = created is None
 
 
 class _Reader:
@@ -68,8 +78,20 @@ class _Reader:
         self.fmt, self.plan, self.header, self.zone = fmt, plan, header, zone
         self.pending: dict[str, _Pending] = {}
         self.errors: list[RowError] = []
-        self.statuses: dict[tuple[str, str], OrderStatus] = {}
         self.amounts: dict[Cell, int] = {}
+        self.statuses: dict[tuple[Cell, Cell], OrderStatus | None] = {}
+        self.has_status = plan.status is not None
+        self.has_side = plan.side_status is not None
+        # Missing optional columns are picked from the id column and ignored.
+        indexes = (
+            plan.order_id,
+            plan.order_id if plan.status is None else plan.status,
+            plan.order_id if plan.side_status is None else plan.side_status,
+            plan.amount,
+            plan.created,
+        )
+        self.pick = itemgetter(*indexes)
+        self.width = max(indexes) + 1
 
     def column(self, index: int | None) -> str:
         return self.header[index] if index is not None and index < len(self.header) else ""
@@ -77,56 +99,45 @@ class _Reader:
     def fail(self, row: int, index: int | None, value: Cell, message: str) -> None:
         self.errors.append(RowError(row, self.column(index), cell_text(value), message))
 
-    def cell(self, cells: list[Cell], index: int | None) -> Cell:
+    def cell(self, cells: Sequence[Cell], index: int | None) -> Cell:
         return cells[index] if index is not None and index < len(cells) else None
 
-    def status_of(self, main: str, side: str) -> OrderStatus:
-        # A file holds a handful of distinct statuses: classify each pair once.
+    def status_of(self, number: int, main: Cell, side: Cell) -> OrderStatus | None:
+        # A file holds a handful of distinct status cells: classify each pair once.
         key = (main, side)
-        status = self.statuses.get(key)
+        if key in self.statuses:
+            status = self.statuses[key]
+        else:
+            text = cell_text(main)
+            status = classify_status(text, cell_text(side)) if text else None
+            self.statuses[key] = status
         if status is None:
-            status = self.statuses[key] = classify_status(main, side)
+            self.fail(number, self.plan.status, "", "empty status")
         return status
 
-    def line(self, number: int, cells: list[Cell]) -> None:
-        plan = self.plan
+    def line(self, number: int, cells: Sequence[Cell]) -> None:
+        # The hot loop of big imports: one C-level pick of the five cells, strings used as
+        # they are unless they need trimming.
         try:
-            order_id = cells[plan.order_id]
+            order_id, status_cell, side_cell, amount_cell, created_cell = self.pick(cells)
         except IndexError:
-            order_id = None
-        if (
-            not isinstance(order_id, str)
-            or not order_id
-            or order_id[0] in " \t"
-            or order_id[-1] in " \t"
-        ):
+            padded = [*cells, *([None] * self.width)]
+            order_id, status_cell, side_cell, amount_cell, created_cell = self.pick(padded)
+        if type(order_id) is not str or not order_id or order_id[0] in _WS or order_id[-1] in _WS:
             order_id = cell_text(order_id)
-        if not order_id:
-            self.fail(number, plan.order_id, "", "empty order id")
-            return
+            if not order_id:
+                self.fail(number, self.plan.order_id, "", "empty order id")
+                return
         status: OrderStatus | None = OrderStatus.PAID
-        status_text = ""
-        if plan.status is not None:
-            status_text = cell_text(self.cell(cells, plan.status))
-            if status_text:
-                side = (
-                    cell_text(self.cell(cells, plan.side_status))
-                    if plan.side_status is not None
-                    else ""
-                )
-                status = self.status_of(status_text, side)
-            else:
-                self.fail(number, plan.status, "", "empty status")
-                status = None
-        amount_cell = self.cell(cells, plan.amount)
+        if self.has_status:
+            status = self.status_of(number, status_cell, side_cell if self.has_side else "")
         pending = self.pending.get(order_id)
         if pending is None:
-            created = self._created(number, cells)
-            pending = _Pending(number, created, amount_cell, None, raw_status=status_text)
-            pending.bad = created is None
+            created = self._created(number, created_cell)
+            raw_status = cell_text(status_cell) if self.has_status else ""
+            pending = _Pending(number, created, amount_cell, raw_status)
             self.pending[order_id] = pending
-            line_amount = self._amount(number, amount_cell, status)
-            pending.amount = line_amount
+            line_amount = pending.amount = self._amount(number, amount_cell, status)
         elif self.fmt.line_amounts or (
             amount_cell != pending.amount_cell and not _empty(amount_cell)
         ):
@@ -136,12 +147,8 @@ class _Reader:
                 and line_amount is not None
                 and line_amount != pending.amount
             ):
-                self.fail(
-                    number,
-                    plan.amount,
-                    amount_cell,
-                    f"differs from row {pending.first_row} of the same order",
-                )
+                message = f"differs from row {pending.first_row} of the same order"
+                self.fail(number, self.plan.amount, amount_cell, message)
                 line_amount = None
         else:
             line_amount = pending.amount
@@ -150,8 +157,7 @@ class _Reader:
             return
         pending.lines.append((status, line_amount))
 
-    def _created(self, number: int, cells: list[Cell]) -> datetime | None:
-        value = self.cell(cells, self.plan.created)
+    def _created(self, number: int, value: Cell) -> datetime | None:
         try:
             return parse_datetime(value, self.zone)
         except DateError as exc:
@@ -202,23 +208,27 @@ def _empty(value: Cell) -> bool:
 
 
 def read_orders(
-    table: Table, fmt: ExportFormat, plan: ColumnPlan, channel: str, zone: tzinfo
+    table: Table, fmt: ExportFormat, plan: ColumnPlan, channel: str, zone: tzinfo, path: Path
 ) -> ParsedExport:
     reader = _Reader(fmt, plan, table.header, zone)
     rows_read = 0
-    rows: Iterator[tuple[int, list[Cell]]] = table.rows
-    for number, cells in rows:
-        if not (cells and cells[0]) and is_blank(cells):
-            continue
-        if fmt.description_row and number == 2 and _is_description(reader, cells):
-            continue
-        rows_read += 1
-        reader.line(number, cells)
+    number = 1
+    line = reader.line
+    try:
+        for number, cells in table.rows:
+            if not (cells and cells[0]) and is_blank(cells):
+                continue
+            if number == 2 and fmt.description_row and _is_description(reader, cells):
+                continue
+            rows_read += 1
+            line(number, cells)
+    except READ_ERRORS as exc:
+        raise ExportFileError(f"{path}: row {number + 1}: not readable ({exc})") from None
     orders = reader.orders(channel, f"import:{fmt.name}")
     return ParsedExport(fmt.name, channel, orders, rows_read, reader.errors)
 
 
-def _is_description(reader: _Reader, cells: list[Cell]) -> bool:
+def _is_description(reader: _Reader, cells: Sequence[Cell]) -> bool:
     """TikTok's row 2 explains each column in words: neither its time nor amount parses."""
     try:
         parse_datetime(reader.cell(cells, reader.plan.created), reader.zone)

@@ -6,7 +6,7 @@ Row numbers are the ones a seller sees in a spreadsheet (the header is row 1).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,10 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary .xls
 _SHEET_NAMES = ("orders", "order", "pesanan")
 
 
+# What reading the rows may raise; the caller turns it into an ExportFileError naming the row.
+READ_ERRORS = (csv.Error, UnicodeDecodeError)
+
+
 class ExportFileError(Exception):
     """The file itself cannot be read: one line naming the file and why."""
 
@@ -29,7 +33,7 @@ class ExportFileError(Exception):
 class Table:
     kind: str  # "csv" or "xlsx"
     header: list[str]
-    rows: Iterator[tuple[int, list[Cell]]]
+    rows: Iterator[tuple[int, Sequence[Cell]]]  # (spreadsheet row number, cells)
 
 
 @contextmanager
@@ -72,17 +76,7 @@ def _csv_table(path: Path, head: bytes) -> Iterator[Table]:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ExportFileError(f"{path}: not a readable CSV file ({exc})") from None
 
-        def rows() -> Iterator[tuple[int, list[Cell]]]:
-            number = 1
-            try:
-                for number, row in enumerate(reader, start=2):
-                    yield number, row
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise ExportFileError(
-                    f"{path}: row {number + 1}: not readable CSV ({exc})"
-                ) from None
-
-        yield Table("csv", [h.strip() for h in header], rows())
+        yield Table("csv", [h.strip() for h in header], enumerate(reader, start=2))
 
 
 @contextmanager
@@ -106,11 +100,7 @@ def _xlsx_table(path: Path) -> Iterator[Table]:
         header_row = next(cells, ())
         header = ["" if h is None else str(h).strip() for h in header_row]
 
-        def rows() -> Iterator[tuple[int, list[Cell]]]:
-            for number, row in enumerate(cells, start=2):
-                yield number, list(row)
-
-        yield Table("xlsx", header, rows())
+        yield Table("xlsx", header, enumerate(cells, start=2))
     finally:
         book.close()
         fh.close()
@@ -125,5 +115,5 @@ def cell_text(value: Cell) -> str:
     return str(value).strip()
 
 
-def is_blank(row: list[Cell]) -> bool:
+def is_blank(row: Sequence[Cell]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
