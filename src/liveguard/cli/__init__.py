@@ -10,11 +10,16 @@ from types import ModuleType
 
 from liveguard import __version__
 
-from . import home_commands, sales_commands, status_commands
+from . import home_commands, promo_commands, sales_commands, status_commands
 from .context import EXIT_USAGE, CliError, Context
 
 # Each module adds its subcommands with register(subparsers) and sets func(ctx, args) -> int.
-COMMAND_MODULES: list[ModuleType] = [home_commands, status_commands, sales_commands]
+COMMAND_MODULES: list[ModuleType] = [
+    home_commands,
+    status_commands,
+    sales_commands,
+    promo_commands,
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -26,6 +26,30 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark,f1", "keys.help", "keys.help_long", "keys.group_general"),
     ActionSpec("quit", "q,ctrl+q", "keys.quit", "keys.quit_long", "keys.group_general"),
+    ActionSpec("planb", "b", "planb.key", "planb.key_long", "planb.group"),
+    ActionSpec(
+        "planb_cancel",
+        "escape",
+        "planb.key_cancel",
+        "planb.key_cancel_long",
+        "planb.group",
+        footer=False,
+    ),
+    ActionSpec("planb_arm", "a", "planb.key_arm", "planb.key_arm_long", "planb.group"),
+    ActionSpec(
+        "planb_checklist",
+        "k",
+        "planb.key_checklist",
+        "planb.key_checklist_long",
+        "planb.group",
+        footer=False,
+    ),
+    ActionSpec(
+        "planb_copy", "c", "planb.key_copy", "planb.key_copy_long", "planb.group", footer=False
+    ),
+    ActionSpec(
+        "audit_log", "l", "planb.key_log", "planb.key_log_long", "planb.group", footer=False
+    ),
     ActionSpec("sale_entry", "s", "sales.key_sale", "sales.key_sale_long", "sales.group"),
     ActionSpec("import_file", "i", "sales.key_import", "sales.key_import_long", "sales.group"),
 )

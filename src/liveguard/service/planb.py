@@ -8,6 +8,7 @@ rest for the CLI and tests; ``run`` is the control room's background loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -57,6 +58,7 @@ __all__ = [
     "PlanBService",
     "PlanBView",
     "TransitionError",
+    "describe_entry",
     "open_in_browser",
     "orders_impact",
 ]
@@ -225,6 +227,22 @@ class PlanBService:
 
         return self._transition(change, "press")
 
+    def activate(
+        self,
+        promotion_id: str | None = None,
+        *,
+        reason: str = "",
+        channel: str = "",
+        skip_grace: bool = False,
+    ) -> Switch:
+        """Start a promotion (the armed one by default) from rest; never a toggle."""
+        sw = self.switch()
+        if sw.phase != "idle":
+            raise TransitionError("planb.error.busy", state=public_state(sw, sw.promotion))
+        if promotion_id and promotion_id != sw.promotion:
+            self.arm(promotion_id)
+        return self.press(reason=reason, channel=channel, skip_grace=skip_grace)
+
     def cancel(self) -> Switch:
         now = self.clock.now()
         return self._transition(lambda sw: cancel(sw, now), "cancel")
@@ -341,6 +359,7 @@ class PlanBService:
                 "promotion": after.promotion,
                 "activation_id": after.activation_id,
                 "from": public_state(before, before.promotion) if before.promotion else "none",
+                "previous": before.promotion,
                 "to": public_state(after, after.promotion),
                 "phase": after.phase,
                 "by": why,
@@ -524,15 +543,10 @@ class PlanBService:
                 save_text_file(self.message_path(promo, entry.index, action), text)
             except OSError as exc:
                 error = f"could not save the message ({exc.strerror or exc})"
-        elif action.kind == "link":
-            opened = False
-            if self.opener is not None:
-                try:
-                    opened = self.opener(render_text(action.url, values, self.environ, in_url=True))
-                except (OSError, MissingEnvError):
-                    opened = False
-            if not opened:
-                error = "no browser opened: open the link yourself"
+        elif action.kind == "link" and self.opener is not None:
+            # not opened (no graphical browser): the link is shown in the region and the CLI
+            with contextlib.suppress(OSError, MissingEnvError):
+                self.opener(render_text(action.url, values, self.environ, in_url=True))
         # a checklist is "done" once shown; its ticks are the seller's
         final = replace(entry, status="done", error=error, next_at=None)
         return SendResult(None, error), final
@@ -571,6 +585,10 @@ class PlanBService:
             await self._own_pool.aclose()
             self._own_pool = None
             self._sender = None
+
+    def log(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The audit log, newest last."""
+        return self.audit.entries(limit)
 
     # -- outages ---------------------------------------------------------------------------
     def consider_outage(self, down: Sequence[tuple[str, str, datetime]]) -> Switch | None:
@@ -732,6 +750,44 @@ class PlanBService:
                 else:
                     out.append((where, "checklist", list(target.steps)))
         return out
+
+
+def describe_entry(entry: Mapping[str, Any], t: Callable[..., str]) -> str:
+    """One line for an audit entry, in the seller's language (details stay as recorded)."""
+    d = entry.get("detail", {})
+    kind = entry.get("kind", "")
+    if kind == "planb.transition" and d.get("by") == "arm":
+        return t("planb.log.arm", promotion=d.get("promotion", ""), previous=d.get("previous", ""))
+    if kind == "planb.transition":
+        return t(
+            "planb.log.transition",
+            promotion=d.get("promotion", ""),
+            **{"from": d.get("from", ""), "to": d.get("to", "")},
+        )
+    if kind == "planb.attempt":
+        result = str(d.get("result", ""))
+        if d.get("status"):
+            result += f" (HTTP {d['status']})"
+        if d.get("error") and result.split()[0] != "delivered":
+            result += f": {d['error']}"
+        if d.get("duration_ms"):
+            result += f" · {d['duration_ms']} ms"
+        return t(
+            "planb.log.attempt",
+            promotion=d.get("promotion", ""),
+            action=d.get("action", ""),
+            step=d.get("step", ""),
+            attempt=d.get("attempt", ""),
+            result=result,
+        )
+    if kind == "planb.tick":
+        return t(
+            "planb.log.tick",
+            promotion=d.get("promotion", ""),
+            step=int(d.get("step", 0)) + 1,
+            ticked="✓" if d.get("ticked") else "✗",
+        )
+    return t("planb.log.other", kind=kind) + (f" {d}" if d else "")
 
 
 def orders_impact(

@@ -29,7 +29,11 @@ THEME = "textual-dark"
 
 
 class LiveguardApp(App[None]):
-    CSS_PATH = [Path(__file__).with_name("app.tcss"), Path(__file__).with_name("sales.tcss")]
+    CSS_PATH = [
+        Path(__file__).with_name("app.tcss"),
+        Path(__file__).with_name("sales.tcss"),
+        Path(__file__).with_name("planb.tcss"),
+    ]
     TITLE = "liveguard"
     ENABLE_COMMAND_PALETTE = True
 
@@ -108,6 +112,39 @@ class LiveguardApp(App[None]):
     def _sales_done(self, message: str | None) -> None:
         if message:
             self.notify(message, timeout=6)
+
+    # -- Plan B (the region does the work; the table names the keys) ---------------------
+    def action_planb(self) -> None:
+        self.query_one(PlanBRegion).press()
+
+    def action_planb_cancel(self) -> None:
+        self.query_one(PlanBRegion).cancel_countdown()
+
+    def action_planb_copy(self) -> None:
+        self.query_one(PlanBRegion).copy_message()
+
+    def action_planb_arm(self) -> None:
+        from .screens.promotion_picker import PromotionPicker
+
+        if not isinstance(self.screen, PromotionPicker):
+            self.push_screen(PromotionPicker(self.room, self.t), self._planb_done)
+
+    def action_planb_checklist(self) -> None:
+        from .screens.planb_checklist import ChecklistScreen
+
+        if not isinstance(self.screen, ChecklistScreen):
+            self.push_screen(ChecklistScreen(self.room, self.t))
+
+    def action_audit_log(self) -> None:
+        from .screens.audit_log import AuditLogScreen
+
+        if not isinstance(self.screen, AuditLogScreen):
+            self.push_screen(AuditLogScreen(self.room, self.t))
+
+    def _planb_done(self, message: str | None) -> None:
+        if message:
+            self.notify(message, timeout=6)
+        self.query_one(PlanBRegion).refresh_view()
 
     async def action_quit(self) -> None:
         self.exit()

@@ -1,0 +1,48 @@
+"""The Plan B checklist: the seller ticks steps off; each tick is saved at once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import SelectionList, Static
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from liveguard.i18n import Catalog
+    from liveguard.service.room import ControlRoom
+
+
+class ChecklistScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", show=False)]
+
+    def __init__(self, room: ControlRoom, t: Catalog) -> None:
+        super().__init__(id="planb-checklist")
+        self.room = room
+        self.t = t
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        steps = self.room.planb.view().checklist
+        with Vertical(id="checklist-box", classes="planb-dialog") as box:
+            box.border_title = t("planb.checklist.title")
+            box.border_subtitle = t("planb.checklist.hint")
+            if not steps:
+                yield Static(t("planb.checklist.empty"))
+            else:
+                yield SelectionList[int](
+                    *((step, n, done) for n, (step, done) in enumerate(steps)), id="checklist"
+                )
+
+    def on_mount(self) -> None:
+        for widget in self.query(SelectionList):
+            widget.focus()
+
+    def on_selection_list_selection_toggled(
+        self, event: SelectionList.SelectionToggled[int]
+    ) -> None:
+        self.room.planb.toggle_tick(event.selection.value)
+        self.room.notify("planb")

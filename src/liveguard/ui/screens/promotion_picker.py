@@ -1,0 +1,59 @@
+"""Arm another promotion: every prepared promotion, the armed one marked; Enter arms it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from liveguard.service.planb import TransitionError
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from liveguard.i18n import Catalog
+    from liveguard.service.room import ControlRoom
+
+
+class PromotionPicker(ModalScreen[str | None]):
+    """Dismisses with a line to show the seller (armed, or why not), or None when closed."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", show=False)]
+
+    def __init__(self, room: ControlRoom, t: Catalog) -> None:
+        super().__init__(id="promotion-picker")
+        self.room = room
+        self.t = t
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        with Vertical(id="picker-box", classes="planb-dialog") as box:
+            box.border_title = t("planb.picker.title")
+            box.border_subtitle = t("planb.picker.hint")
+            options = []
+            for p in self.room.planb.listing():
+                mark = f" [b $success]({t('planb.picker.armed_mark')})[/]" if p["armed"] else ""
+                text = t("planb.picker.row", name=escape(p["name"]), count=p["actions"])
+                options.append(Option(text + mark, id=p["id"]))
+            yield OptionList(*options, id="picker-list")
+
+    def on_mount(self) -> None:
+        picker = self.query_one(OptionList)
+        armed = next((i for i, p in enumerate(self.room.planb.listing()) if p["armed"]), 0)
+        picker.highlighted = armed
+        picker.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        promotion_id = event.option.id or ""
+        try:
+            self.room.planb.arm(promotion_id)
+        except TransitionError as exc:
+            self.dismiss(self.t(exc.key, **exc.params))
+            return
+        promo = self.room.planb.promotion()
+        self.dismiss(self.t("planb.armed_now", name=promo.name if promo else promotion_id))
