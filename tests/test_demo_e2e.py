@@ -1,0 +1,233 @@
+"""The demo evening end to end: the real control room, headless, on the demo's loopback world.
+
+The story is stepped by the test (beat by beat); the control room runs as it would for a
+seller: real probes, feeds and webhooks over loopback sockets, pacing from the demo config
+(speed 20: checks every 1 s, auto-activation after 3 s). Each wait has a generous deadline
+that only guards against hanging; no assertion is about how long anything took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+
+from liveguard.adapters.config_file import load_config
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.status import State
+from liveguard.core.timekeeping import SystemClock, local_day
+from liveguard.demo import DemoWorld, Shop
+from liveguard.demo.story import beat_at
+from liveguard.service.room import ControlRoom
+from liveguard.ui.app import LiveguardApp
+
+SPEED = 20.0
+DEADLINE_S = 45.0
+
+
+@pytest.fixture
+def world() -> Iterator[DemoWorld]:
+    with DemoWorld(play=False, speed=SPEED) as w:
+        yield w
+
+
+def screen_text(app: LiveguardApp) -> str:
+    """The screen as plain text (what export_screenshot draws, without the SVG)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True)
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+async def until(pilot: Pilot[None], what: str, condition: Callable[[], bool]) -> None:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + DEADLINE_S
+    while not condition():
+        if loop.time() > give_up:
+            raise AssertionError(f"never saw: {what}\n{screen_text(pilot.app)}")  # type: ignore[arg-type]
+        await pilot.pause(0.1)
+
+
+def state_of(room: ControlRoom, channel: str) -> State:
+    return next(s.state for s in room.status.statuses() if s.channel == channel)
+
+
+def paid_today(shop: Shop, room: ControlRoom, channel: str) -> int:
+    today = local_day(room.now(), room.zone)
+    return sum(
+        1
+        for o in shop.orders(channel)
+        if o.order_status != "CANCELLED"
+        and local_day(datetime.fromtimestamp(o.create_time, UTC), room.zone) == today
+    )
+
+
+def sold(room: ControlRoom, channel: str) -> int:
+    day = room.sales.today().channel(channel)
+    return day.orders if day else 0
+
+
+def webhooks(shop: Shop, path: str) -> int:
+    return sum(1 for r in shop.received() if r.path == path)
+
+
+@pytest.fixture
+def room(world: DemoWorld, tmp_path: Path) -> Iterator[ControlRoom]:
+    """The control room's service on a fresh home holding the demo's config."""
+    home_dir = tmp_path / "home"
+    config = load_config(world.write_config(home_dir / "liveguard.toml"), environ={})
+    clock = SystemClock()
+    home = StateHome(Paths.resolve(home=str(home_dir)), clock).open()
+    room = ControlRoom(config, home, clock, "en")
+    room.planb.opener = None  # the link action must not open a browser on a developer's desk
+    yield room
+    home.close()
+
+
+def headless(room: ControlRoom, bells: list[str]) -> LiveguardApp:
+    app = LiveguardApp(room, animations=False)
+    app.bell = lambda: bells.append("ding")  # type: ignore[method-assign]
+    return app
+
+
+async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: ControlRoom) -> None:
+    bells: list[str] = []
+    app = headless(room, bells)
+    t, config = app.t, room.config
+    shop, story = world.shop, world.story
+    async with app.run_test(size=(120, 40)) as pilot:
+        # 1. An ordinary evening: every live channel up, orders on every channel.
+        story.advance_to(beat_at("tiktok_503") - 1)
+        await until(
+            pilot,
+            "every live channel up and every feed read",
+            lambda: (
+                all(state_of(room, c) is State.UP for c in ("tiktok", "shopee", "instagram"))
+                and all(sold(room, c.id) == paid_today(shop, room, c.id) for c in config.channels)
+            ),
+        )
+        text = screen_text(app)
+        assert "Toko Demo" in text and "TikTok Shop" in text
+        assert t("planb.state_armed") in text
+        assert t("status.banner_hint", plan_key="b") not in text
+        assert sold(room, "tiktok") > max(sold(room, "shopee"), sold(room, "instagram"))
+        assert not bells and not shop.received()
+
+        # 2. TikTok Live answers 503: pending, then DOWN; the banner and the bell.
+        story.advance_to(beat_at("tiktok_503"))
+        await until(pilot, "TikTok down", lambda: state_of(room, "tiktok") is State.DOWN)
+        await until(
+            pilot,
+            "the DOWN banner",
+            lambda: t("status.banner_hint", plan_key="b") in screen_text(app),
+        )
+        assert "503" in screen_text(app)
+        assert bells == ["ding"]
+        assert state_of(room, "shopee") is State.UP
+
+        # 3. The status page follows; nobody presses the key: auto-activation fires.
+        story.advance_to(beat_at("statuspage_outage"))
+        await until(
+            pilot,
+            "Plan B active and the flash sale delivered",
+            lambda: (
+                room.planb.view().state == "active" and webhooks(shop, "/flash-sale/start") == 1
+            ),
+        )
+        assert t("planb.state_active") in screen_text(app)
+        shopee_before = shop.orders_total("shopee")
+        story.advance_to(beat_at("live_back") - 1)
+        climb = shop.orders_total("shopee") - shopee_before
+        assert climb > 25  # about 36 a minute over a minute of story
+        await until(
+            pilot,
+            "the Shopee climb in today's sales",
+            lambda: sold(room, "shopee") == paid_today(shop, room, "shopee"),
+        )
+        assert state_of(room, "tiktok") is State.DOWN
+
+        # 4. TikTok Live comes back; the banner goes; Plan B keeps running until told.
+        story.advance_to(beat_at("live_back"))
+        await until(pilot, "TikTok up again", lambda: state_of(room, "tiktok") is State.UP)
+        await until(
+            pilot,
+            "the banner gone",
+            lambda: t("status.banner_hint", plan_key="b") not in screen_text(app),
+        )
+        assert room.planb.view().state == "active"
+        assert bells == ["ding"]
+
+        # 5. The seller presses b: the countdown, then the undo ends the flash sale.
+        await pilot.press("b")
+        await until(
+            pilot,
+            "Plan B stopped and the flash sale ended",
+            lambda: room.planb.view().state == "armed" and webhooks(shop, "/flash-sale/end") == 1,
+        )
+        assert t("planb.state_armed") in screen_text(app)
+        story.advance_to(beat_at("epilogue"))
+        assert not shop.flash_sale_on()
+
+    # The receiver got each Plan B action exactly once, keyed by one activation.
+    got = shop.received()
+    assert [r.path for r in got] == ["/flash-sale/start", "/flash-sale/end"]
+    start, end = got
+    assert start.idempotency_key.endswith("-0-do") and end.idempotency_key.endswith("-0-undo")
+    assert start.idempotency_key.removesuffix("-0-do") == end.idempotency_key.removesuffix(
+        "-0-undo"
+    )
+    assert start.body["voucher"] == "LIVEDOWN20" and start.body["reason"].startswith("auto")
+    assert start.body["activation"] == end.body["activation"] != ""
+
+
+async def test_the_plan_b_key_during_the_outage_fires_once(
+    world: DemoWorld, room: ControlRoom
+) -> None:
+    bells: list[str] = []
+    app = headless(room, bells)
+    t, shop, story = app.t, world.shop, world.story
+    auto_after = room.config.alerts.auto_activate_after
+    assert auto_after is not None
+    async with app.run_test(size=(80, 24)) as pilot:
+        story.advance_to(beat_at("tiktok_503"))
+        await until(pilot, "TikTok down", lambda: state_of(room, "tiktok") is State.DOWN)
+        await until(
+            pilot,
+            "the DOWN banner",
+            lambda: t("status.banner_hint", plan_key="b") in screen_text(app),
+        )
+        down_since = next(s.since for s in room.status.statuses() if s.channel == "tiktok")
+        assert down_since is not None
+
+        await pilot.press("b")
+        await until(
+            pilot,
+            "Plan B active and the flash sale delivered",
+            lambda: (
+                room.planb.view().state == "active" and webhooks(shop, "/flash-sale/start") == 1
+            ),
+        )
+        # 80x24: the regions stack; the banner still says what is down
+        assert "TikTok Shop" in screen_text(app).splitlines()[1]
+        # past the auto-activation time of this outage: nothing fires a second time
+        await until(
+            pilot,
+            "the auto-activation time passed",
+            lambda: room.now() > down_since + auto_after * 2,
+        )
+        await pilot.pause(0.3)
+        assert webhooks(shop, "/flash-sale/start") == 1
+        assert room.planb.view().reason == ""  # pressed by the seller, not "auto: …"
+        assert bells == ["ding"]
+    got = shop.received()
+    assert [r.path for r in got] == ["/flash-sale/start"]
+    assert not got[0].body["reason"].startswith("auto")
