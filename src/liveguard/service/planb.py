@@ -92,6 +92,7 @@ class ActionView:
     retry_in_s: int | None = None
     error: str = ""
     detail: str = ""  # the message text, the link, or where the message was saved
+    name: str = ""  # the name the seller gave the action in the config, if any
 
 
 @dataclass(frozen=True)
@@ -687,7 +688,9 @@ class PlanBService:
         elif action.kind == "link":
             detail = render_text(action.url, values, {}, mask=True, in_url=True)
         if entry is None:
-            return ActionView(index, step, action.kind, action.label, "idle", detail=detail)
+            return ActionView(
+                index, step, action.kind, action.label, "idle", detail=detail, name=action.name
+            )
         retry_in = None
         if entry.status == "retrying" and entry.next_at is not None:
             retry_in = max(0, int(-(-(entry.next_at - now).total_seconds() // 1)))
@@ -701,6 +704,7 @@ class PlanBService:
             retry_in,
             entry.error,
             detail,
+            action.name,
         )
 
     # -- promo test ------------------------------------------------------------------------

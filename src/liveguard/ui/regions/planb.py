@@ -87,14 +87,15 @@ class PlanBRegion(Region):
 
     # -- drawing ---------------------------------------------------------------------------
     def refresh_view(self) -> None:
-        if not self.is_mounted:
-            return
+        bodies = self.query("#planb-body")
+        if not bodies:
+            return  # not composed yet (a room change can arrive first)
         view = self.room.planb.view()
         fresh = [k for k in self._done_messages(view) if k not in self._copied]
         if fresh:
             self._copied.update(fresh)
             self._copy(view, "\n\n".join(view.messages))
-        self.query_one("#planb-body", Static).update(self.render_text(view))
+        bodies.first(Static).update(self.render_text(view))
         self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
         self.set_class(view.state == "active", "-active")
 
@@ -147,7 +148,7 @@ class PlanBRegion(Region):
             lines += [
                 f"{escape('[x]' if done else '[ ]')} {escape(s)}" for s, done in view.checklist
             ]
-        if view.state != "armed" or view.impact is not None:
+        if view.activated_at is not None:
             lines += ["", f"[b]{t('planb.impact_title')}[/b]"]
             if view.impact is None:
                 lines.append(t("planb.impact_none"))
@@ -155,7 +156,7 @@ class PlanBRegion(Region):
                 lines += [
                     t(
                         "planb.impact_row",
-                        channel=escape(r.channel),
+                        channel=escape(self._channel_name(r.channel)),
                         now=format_rupiah(r.since_activation),
                         before=format_rupiah(r.same_window_yesterday),
                     )
@@ -163,9 +164,16 @@ class PlanBRegion(Region):
                 ]
         return "\n".join(lines)
 
+    def _channel_name(self, channel_id: str) -> str:
+        channel = self.room.config.channel(channel_id)
+        return channel.name if channel else channel_id
+
     def _action_line(self, a: ActionView) -> str:
         t = self.t
-        label = escape(a.label)
+        if a.name or a.kind in ("webhook", "link"):
+            label = escape(a.name or a.label)
+        else:
+            label = t("planb.message_title" if a.kind == "message" else "planb.checklist.title")
         if a.step == "undo":
             label = f"{t('planb.undo')}: {label}"
         if a.status == "retrying":
