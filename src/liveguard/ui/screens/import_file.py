@@ -39,18 +39,20 @@ class ImportScreen(ModalScreen[str | None]):
         with Vertical(id="import-box", classes="sales-dialog") as box:
             box.border_title = t("sales.import.title")
             yield Label(t("sales.import.path"))
-            yield Input(self.initial_path, id="import-path")
+            yield Input(self.initial_path, id="import-path", compact=True)
             with Horizontal(classes="sales-row"):
                 yield Select(
                     [(t("sales.import.auto") if f == "auto" else f, f) for f in FORMATS],
                     value="auto",
                     allow_blank=False,
                     id="import-format",
+                    compact=True,
                 )
                 yield Select(
                     [(c.name, c.id) for c in self.room.channels],
                     prompt=t("sales.import.channel"),
                     id="import-channel",
+                    compact=True,
                 )
             yield Checkbox(t("sales.import.skip_bad"), id="import-skip")
             yield Static("", id="import-preview", classes="sales-preview")
@@ -102,7 +104,7 @@ class ImportScreen(ModalScreen[str | None]):
         out.update(self.t("sales.import.reading", file=path.name))
         fmt = str(self.query_one("#import-format", Select).value)
         channel = self.query_one("#import-channel", Select).value
-        self._read(path, fmt, None if channel is Select.BLANK else str(channel))
+        self._read(path, fmt, None if channel is Select.NULL else str(channel))
 
     @work(thread=True, exclusive=True, group="import-read")
     def _read(self, path: Path, fmt: str, channel: str | None) -> None:

@@ -38,22 +38,24 @@ class SaleEntryScreen(ModalScreen[str | None]):
             yield Label(t("sales.entry.channel"))
             yield Select(
                 channels,
-                value=channels[0][1] if channels else Select.BLANK,
+                value=channels[0][1] if channels else Select.NULL,
                 allow_blank=not channels,
                 id="sale-channel",
+                compact=True,
             )
             yield Label(t("sales.entry.amount"))
-            yield Input(id="sale-amount")
+            yield Input(id="sale-amount", compact=True)
             yield Label(t("sales.entry.order"))
-            yield Input(id="sale-order")
+            yield Input(id="sale-order", compact=True)
             yield Label(t("sales.entry.time"))
-            yield Input(id="sale-time")
+            yield Input(id="sale-time", compact=True)
             yield Label(t("sales.entry.status"))
             yield Select(
                 [(t(f"sales.entry.{s}"), s) for s in STATUSES],
                 value="paid",
                 allow_blank=False,
                 id="sale-status",
+                compact=True,
             )
             yield Static("", id="sale-error", classes="sales-error")
             with Horizontal(classes="sales-buttons"):
@@ -81,7 +83,7 @@ class SaleEntryScreen(ModalScreen[str | None]):
         error = self.query_one("#sale-error", Static)
         try:
             order, result = self.room.sales.add_sale(
-                str(channel) if channel is not Select.BLANK else "",
+                str(channel) if channel is not Select.NULL else "",
                 self.query_one("#sale-amount", Input).value,
                 order_id=self.query_one("#sale-order", Input).value or None,
                 at=self.query_one("#sale-time", Input).value.strip() or None,
