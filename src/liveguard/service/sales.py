@@ -42,6 +42,7 @@ __all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "Sale
 
 Notify = Callable[[str], None]
 AREA = "sales"
+INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
 
 
 class SaleInputError(Exception):
@@ -134,6 +135,8 @@ class SalesService:
             i: FeedView(s.channel, _where(s.url), "waiting") for i, s in enumerate(config.sources)
         }
         self._tasks: list[asyncio.Task[None]] = []
+        # Set by the room: receives the inferred live drops (the status service shows them).
+        self.on_drops: Callable[[list[LiveDrop]], None] | None = None
 
     # -- reading --------------------------------------------------------------------------
     def channel_infos(self) -> list[ChannelInfo]:
@@ -186,6 +189,13 @@ class SalesService:
             drop = infer_drop(channel, recent, earlier, now, self.drop_rule)
             if drop is not None:
                 drops.append(drop)
+        return drops
+
+    def check_drops(self) -> list[LiveDrop]:
+        """Judge the live channels now and hand the result to ``on_drops``."""
+        drops = self.live_drops()
+        if self.on_drops is not None:
+            self.on_drops(drops)
         return drops
 
     def feeds(self) -> list[FeedView]:
@@ -364,6 +374,14 @@ class SalesService:
             await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
             self.notify(AREA)
 
+    async def _run_inference(self) -> None:
+        while True:
+            try:
+                self.check_drops()
+            except StateError as exc:
+                self.home.notices.append(str(exc))
+            await asyncio.sleep(INFER_EVERY_S)
+
     def maintain(self) -> list[date]:
         try:
             return compact_old_days(
@@ -381,6 +399,7 @@ class SalesService:
             for i, source in enumerate(self.config.sources):
                 self._tasks.append(asyncio.create_task(self._run_source(i, source)))
         self._tasks.append(asyncio.create_task(self._run_rollover()))
+        self._tasks.append(asyncio.create_task(self._run_inference()))
 
     async def stop(self) -> None:
         for task in self._tasks:
