@@ -178,15 +178,24 @@ async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: Co
         assert not shop.flash_sale_on()
 
     # The receiver got each Plan B action exactly once, keyed by one activation.
-    got = shop.received()
-    assert [r.path for r in got] == ["/flash-sale/start", "/flash-sale/end"]
-    start, end = got
-    assert start.idempotency_key.endswith("-0-do") and end.idempotency_key.endswith("-0-undo")
-    assert start.idempotency_key.removesuffix("-0-do") == end.idempotency_key.removesuffix(
-        "-0-undo"
+    got = {r.path: r for r in shop.received()}
+    assert sorted(r.path for r in shop.received()) == [
+        "/flash-sale/end",
+        "/flash-sale/start",
+        "/whatsapp/broadcast",
+    ]
+    start, broadcast, end = (
+        got["/flash-sale/start"],
+        got["/whatsapp/broadcast"],
+        got["/flash-sale/end"],
     )
+    activation = start.idempotency_key.removesuffix("-0-do")
+    assert start.idempotency_key == f"{activation}-0-do"
+    assert broadcast.idempotency_key == f"{activation}-1-do"
+    assert end.idempotency_key == f"{activation}-0-undo"
     assert start.body["voucher"] == "LIVEDOWN20" and start.body["reason"].startswith("auto")
     assert start.body["activation"] == end.body["activation"] != ""
+    assert "LIVEDOWN20" in broadcast.body["text"]
 
 
 async def test_the_plan_b_key_during_the_outage_fires_once(
@@ -225,9 +234,9 @@ async def test_the_plan_b_key_during_the_outage_fires_once(
             lambda: room.now() > down_since + auto_after * 2,
         )
         await pilot.pause(0.3)
-        assert webhooks(shop, "/flash-sale/start") == 1
+        assert webhooks(shop, "/flash-sale/start") == webhooks(shop, "/whatsapp/broadcast") == 1
         assert room.planb.view().reason == ""  # pressed by the seller, not "auto: …"
         assert bells == ["ding"]
-    got = shop.received()
-    assert [r.path for r in got] == ["/flash-sale/start"]
-    assert not got[0].body["reason"].startswith("auto")
+    got = {r.path: r for r in shop.received()}
+    assert sorted(r.path for r in shop.received()) == ["/flash-sale/start", "/whatsapp/broadcast"]
+    assert not got["/flash-sale/start"].body["reason"].startswith("auto")

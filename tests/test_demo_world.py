@@ -150,7 +150,9 @@ def test_a_flash_sale_makes_shopee_orders_climb_and_the_receiver_shows_it(
     )
     assert start.status_code == 200 and start.json()["received"] == "lg-abc-0-do"
     assert shop.flash_sale_on()
-    assert "flash sale: ON" in httpx.get(world.urls.receiver + "/").text
+    httpx.post(world.urls.receiver + "/whatsapp/broadcast", json={"text": "Halo kak!"})
+    page = httpx.get(world.urls.receiver + "/").text
+    assert "flash sale: ON" in page and "WhatsApp broadcasts sent: 1" in page
     mark = shop.orders_total("shopee")
     story.advance_to(90)
     busy = shop.orders_total("shopee") - mark
@@ -161,9 +163,10 @@ def test_a_flash_sale_makes_shopee_orders_climb_and_the_receiver_shows_it(
     got = httpx.get(world.urls.receiver + "/received.json").json()
     assert [(g["path"], g["idempotency_key"]) for g in got] == [
         ("/flash-sale/start", "lg-abc-0-do"),
+        ("/whatsapp/broadcast", ""),
         ("/flash-sale/end", "k2"),
     ]
-    assert got[0]["body"] == {"voucher": "LIVEDOWN20"} and got[1]["body"] is None
+    assert got[0]["body"] == {"voucher": "LIVEDOWN20"} and got[2]["body"] is None
     assert got[0]["at"] == EVENING.isoformat()
 
 
@@ -229,7 +232,7 @@ def test_the_config_loads_and_names_only_the_loopback_servers(
 ) -> None:
     ports = {s.port for s in world.servers}
     urls = urls_in(config)
-    assert len(urls) == 6 + 4 + 3
+    assert len(urls) == 6 + 4 + 4  # checks, feeds, Plan B (two webhooks, an undo, a link)
     for url in urls:
         parts = urlsplit(url)
         assert (parts.scheme, parts.hostname) == ("http", "127.0.0.1") and parts.port in ports
@@ -245,7 +248,7 @@ def test_the_config_loads_and_names_only_the_loopback_servers(
     assert {chk.kind for c in config.channels for chk in c.checks} == {"http", "statuspage"}
     armed = config.armed_promotion
     assert armed is not None and armed.id == "plan-b" and armed.channel == "tiktok"
-    assert [a.kind for a in armed.actions] == ["webhook", "message", "link", "checklist"]
+    assert [a.kind for a in armed.actions] == ["webhook", "webhook", "message", "link", "checklist"]
     assert armed.actions[0].undo is not None
     assert config.alerts.auto_activate_after == timedelta(minutes=1)
     assert {s.channel for s in config.sources} == {c.id for c in config.channels}

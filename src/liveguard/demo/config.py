@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .shop import CHANNELS, FLASH_SALE_END, FLASH_SALE_START
+from .shop import CHANNELS, FLASH_SALE_END, FLASH_SALE_START, WHATSAPP_BROADCAST
 
 __all__ = ["DemoUrls", "demo_config_text", "scaled"]
 
@@ -19,6 +19,10 @@ FEED_EVERY_S = 2.0
 GRACE_S = 5.0
 AUTO_ACTIVATE_S = 60.0
 MIN_EVERY_S = 1.0  # the config's floor for `every`
+BROADCAST_TEXT = (
+    "Halo kak! Live TikTok kami sedang off. Pakai voucher LIVEDOWN20 di Shopee ya, "
+    "diskon 20% malam ini saja."
+)
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,15 @@ def demo_config_text(urls: DemoUrls, speed: float = 1.0) -> str:
         'body = { voucher = "LIVEDOWN20", activation = "{activation_id}" } }',
         "",
         "  [[promotions.actions]]",
-        '  kind = "message"',
+        '  kind = "webhook"',
         '  name = "WhatsApp broadcast"',
-        '  text = "Halo kak! Live TikTok kami sedang off. Pakai voucher LIVEDOWN20 di Shopee '
-        'ya, diskon 20% malam ini saja."',
+        f"  url = {_q(urls.receiver + WHATSAPP_BROADCAST)}",
+        f'  body = {{ group = "Pelanggan setia", text = {_q(BROADCAST_TEXT)} }}',
+        "",
+        "  [[promotions.actions]]",
+        '  kind = "message"',
+        '  name = "Text for Instagram and WhatsApp status"',
+        f"  text = {_q(BROADCAST_TEXT)}",
         "",
         "  [[promotions.actions]]",
         '  kind = "link"',

@@ -23,6 +23,7 @@ __all__ = [
     "CHANNELS",
     "FLASH_SALE_END",
     "FLASH_SALE_START",
+    "WHATSAPP_BROADCAST",
     "DemoChannel",
     "FeedOrder",
     "Received",
@@ -31,6 +32,7 @@ __all__ = [
 
 FLASH_SALE_START = "/flash-sale/start"
 FLASH_SALE_END = "/flash-sale/end"
+WHATSAPP_BROADCAST = "/whatsapp/broadcast"  # a WhatsApp gateway's broadcast endpoint
 FEED_KEEP = 400  # the newest orders each feed still lists; the app has stored older ones
 
 
@@ -215,6 +217,7 @@ class Shop:
 
     def _receiver_page(self) -> str:
         state = "ON" if self.flash_sale_on() else "off"
+        broadcasts = sum(1 for r in self.received() if r.path == WHATSAPP_BROADCAST)
         rows = "".join(
             f"<tr><td>{html.escape(r.at.isoformat(timespec='seconds'))}</td>"
             f"<td>{html.escape(r.method)} {html.escape(r.path)}</td>"
@@ -225,6 +228,7 @@ class Shop:
         return (
             "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=2>"
             "<title>Demo flash sale</title><h1>Shopee flash sale: "
-            f"{state}</h1><table border=1 cellpadding=4><tr><th>at</th><th>request</th>"
+            f"{state}</h1><p>WhatsApp broadcasts sent: {broadcasts}</p>"
+            "<table border=1 cellpadding=4><tr><th>at</th><th>request</th>"
             f"<th>Idempotency-Key</th><th>body</th></tr>{rows}</table>"
         )
