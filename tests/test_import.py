@@ -332,3 +332,16 @@ def test_lazada_headers_are_case_and_space_insensitive(sales: SalesService, tmp_
     header = [h.upper() for h in LAZADA_HEADERS]
     rows = [["1", "L9", "2026-11-28 10:00", "5000", "5000", "delivered", "x"]]
     assert sales.import_file(write_csv(tmp_path / "l.csv", header, rows)).results["added"] == 1
+
+
+def test_reimporting_an_archived_day_changes_nothing(sales: SalesService, tmp_path: Path) -> None:
+    path = write_shopee_xlsx(
+        tmp_path / "old.xlsx", [Sample("OLD1", "01/10/2026 10.00", "50.000", "Selesai")]
+    )
+    assert sales.import_file(path).results["added"] == 1
+    assert sales.maintain() == [datetime(2026, 10, 1).date()]
+    again = sales.import_file(path)
+    assert again.results == {"added": 0, "updated": 0, "unchanged": 1}
+    assert sales.orders.days() == []
+    row = sales.today(datetime(2026, 10, 1).date()).channel("shopee")
+    assert row is not None and row.revenue == 50_000
