@@ -75,7 +75,8 @@ def best_of(repeat: int, run: Callable[[], object]) -> float:
 
 def import_into_fresh_home(path: Path, folder: Path) -> int:
     folder.mkdir(parents=True)
-    clock = FixedClock(datetime(2026, 11, 28, 14, tzinfo=UTC))
+    # The day after the export's month ends: its 30 days are all recent (per-day files).
+    clock = FixedClock(datetime(2026, 11, 1, 2, tzinfo=UTC))
     home = StateHome(Paths.resolve(home=str(folder)), clock).open()
     try:
         sales = SalesService(parse_config(CONFIG, "liveguard.toml", environ={}), home, clock)

@@ -165,15 +165,15 @@ class _Reader:
             return None
 
     def _amount(self, number: int, value: Cell, status: OrderStatus | None) -> int | None:
+        # Price points repeat across thousands of orders: parse each distinct cell once.
+        known = self.amounts.get(value)
+        if known is not None:
+            return known
         if _empty(value):
             if status is not None and status is not OrderStatus.PAID:
                 return 0  # cancelled/unpaid orders often carry no amount
             self.fail(number, self.plan.amount, value, "empty amount")
             return None
-        # Price points repeat across thousands of orders: parse each distinct cell once.
-        known = self.amounts.get(value)
-        if known is not None:
-            return known
         try:
             amount = parse_amount(value if isinstance(value, int | float) else str(value))
         except AmountError as exc:
