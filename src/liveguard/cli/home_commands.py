@@ -10,7 +10,7 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liveguard.adapters.atomic_storage import atomic_write_bytes
 from liveguard.adapters.config_file import ConfigError, load_config
@@ -18,6 +18,9 @@ from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateError, StateHome
 
 from .context import CliError, Context
+
+if TYPE_CHECKING:
+    from liveguard.service.room import ControlRoom
 
 
 def starter_config_text() -> str:
@@ -52,18 +55,23 @@ def register(sub: Any) -> None:
 
 
 def run_room(ctx: Context, args: argparse.Namespace) -> int:
+    from liveguard.ui.app import LiveguardApp
+
+    LiveguardApp(open_room(ctx)).run()
+    return 0
+
+
+def open_room(ctx: Context) -> ControlRoom:
+    """The control room's service, on this home, claimed for this process."""
+    from liveguard.service.room import ControlRoom
+
     config = ctx.config()
     home = ctx.state()
     try:
         home.hold_room()
     except StateError as exc:
         raise CliError(str(exc)) from None
-    from liveguard.service.room import ControlRoom
-    from liveguard.ui.app import LiveguardApp
-
-    room = ControlRoom(config, home, ctx.clock, ctx.lang)
-    LiveguardApp(room).run()
-    return 0
+    return ControlRoom(config, home, ctx.clock, ctx.lang)
 
 
 def _speed(text: str) -> float:
