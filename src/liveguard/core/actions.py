@@ -21,6 +21,7 @@ class ActionSpec:
     group: str  # catalogue key of the help-screen section
     footer: bool = True  # shown in the footer (everything is in help and the palette)
     priority: bool = False  # works even while a text input has focus
+    per_key: bool = False  # the pressed key is passed to the action (digits pick a channel)
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -49,6 +50,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "audit_log", "l", "planb.key_log", "planb.key_log_long", "planb.group", footer=False
+    ),
+    ActionSpec("declare", "d", "keys.declare", "keys.declare_long", "keys.group_status"),
+    ActionSpec("outages", "o", "keys.outages", "keys.outages_long", "keys.group_status"),
+    ActionSpec(
+        "select_channel",
+        "1,2,3,4,5,6,7,8,9",
+        "keys.select_channel",
+        "keys.select_channel_long",
+        "keys.group_status",
+        footer=False,
+        per_key=True,
     ),
     ActionSpec("sale_entry", "s", "sales.key_sale", "sales.key_sale_long", "sales.group"),
     ActionSpec("import_file", "i", "sales.key_import", "sales.key_import_long", "sales.group"),

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.sales import SalesService
+from liveguard.service.status import StatusService
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -46,6 +48,11 @@ class ControlRoom:
         self.planb.impact_source = self._planb_impact
         self._planb_stop = asyncio.Event()
         self._planb_task: asyncio.Task[None] | None = None
+        self.status = StatusService(config, home, clock)
+        self.status.subscribe(lambda change: self.notify("status"))
+        self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
+        self._status_task: asyncio.Task[None] | None = None
+        self.pool: HttpPool | None = None
 
     def _live_down(self) -> list[tuple[str, str, datetime]]:
         """Live channels DOWN now, from the status service when it is wired in."""
@@ -76,19 +83,22 @@ class ControlRoom:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Start background work (probes, feeds, the outbox) on the running event loop."""
-        if self.config.sources and self.sales.pool is None:
-            from liveguard.adapters.http_pool import HttpPool
-
-            self.sales.pool = HttpPool()  # TODO(integration): share one pool with status/Plan B
+        self.pool = self.pool or HttpPool()  # the one shared client (probes, feeds)
+        if self.sales.pool is None:
+            self.sales.pool = self.pool
+        self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
         self.sales.start()
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
+        if self._status_task is not None:
+            self._status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._status_task
+            self._status_task = None
         await self.sales.stop()
-        if self.sales.pool is not None:
-            await self.sales.pool.aclose()
         self._planb_stop.set()
         if self._planb_task is not None:
             self.planb.wake.set()
@@ -96,6 +106,9 @@ class ControlRoom:
                 await asyncio.wait_for(self._planb_task, 5)
             self._planb_task = None
         await self.planb.aclose()
+        if self.pool is not None:
+            await self.pool.aclose()
+            self.pool = None
 
     def close(self) -> None:
         self.home.close()

@@ -116,6 +116,8 @@ class StatusService:
 
     # -- reading ------------------------------------------------------------------------
     def snapshot(self) -> list[ChannelView]:
+        if not self._loaded:
+            self.load()
         now = self.clock.now()
         today = local_day(now, self.zone)
         views = []
@@ -135,6 +137,8 @@ class StatusService:
         return views
 
     def statuses(self) -> list[ChannelStatus]:
+        if not self._loaded:
+            self.load()
         return self.book.snapshot()
 
     def down_live(self) -> list[tuple[str, str, datetime]]:

@@ -20,7 +20,7 @@ from .header import ShopHeader
 from .regions.base import Region
 from .regions.planb import PlanBRegion
 from .regions.sales import SalesRegion
-from .regions.status import StatusRegion
+from .regions.status import DownBanner, StatusRegion
 from .screens.help import HelpScreen
 
 # Below this width the regions stack in one column instead of sitting side by side.
@@ -31,6 +31,7 @@ THEME = "textual-dark"
 class LiveguardApp(App[None]):
     CSS_PATH = [
         Path(__file__).with_name("app.tcss"),
+        Path(__file__).with_name("status.tcss"),
         Path(__file__).with_name("sales.tcss"),
         Path(__file__).with_name("planb.tcss"),
     ]
@@ -56,7 +57,7 @@ class LiveguardApp(App[None]):
                 bindings.key_to_bindings.setdefault(key.strip(), []).append(
                     Binding(
                         key.strip(),
-                        spec.name,
+                        f"{spec.name}({key.strip()!r})" if spec.per_key else spec.name,
                         self.t(spec.label),
                         show=spec.footer and key.strip() == spec.keys.split(",")[0].strip(),
                         priority=spec.priority,
@@ -68,6 +69,7 @@ class LiveguardApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield ShopHeader(self.room)
+        yield DownBanner(self.room, self.t)
         with Horizontal(id="regions"):
             with Vertical(id="left"):
                 yield StatusRegion(self.room, self.t, id="status")
@@ -112,6 +114,21 @@ class LiveguardApp(App[None]):
     def _sales_done(self, message: str | None) -> None:
         if message:
             self.notify(message, timeout=6)
+
+    def action_declare(self) -> None:
+        self.query_one(StatusRegion).open_declare()
+
+    def action_select_channel(self, key: str = "") -> None:
+        region = self.query_one(StatusRegion)
+        if key.isdigit():
+            region.select(int(key) - 1)
+        region.focus()
+
+    def action_outages(self) -> None:
+        from .screens.outages import OutagesScreen
+
+        if not isinstance(self.screen, OutagesScreen):
+            self.push_screen(OutagesScreen(self.room, self.t))
 
     # -- Plan B (the region does the work; the table names the keys) ---------------------
     def action_planb(self) -> None:

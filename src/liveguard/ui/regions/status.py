@@ -1,31 +1,256 @@
-"""Live status region: one row per channel (filled in by the live-status work)."""
+"""Live status region: per channel its state (badge colour and word), source, since, reason
+and a heartbeat bar; plus the DOWN banner that runs across the top of the control room.
+
+Arrow keys (while the region has focus) and digits select a channel; the declare key opens
+the declare dialog for the selected one. A live channel going DOWN rings the terminal bell
+once per incident and raises a notification with the Plan B key.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from liveguard.core.actions import ACTIONS
+from liveguard.core.status import Beat, Change, ChannelStatus, Source, State
+from liveguard.core.timekeeping import format_clock, format_duration
+from liveguard.service.status import ChannelView, Mark
+
 from .base import Region
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from liveguard.i18n import Catalog
+    from liveguard.service.room import ControlRoom
+
+BEATS_SHOWN = 20
+# Bar heights say the state without colour: full up, half degraded, floor down, dot unknown.
+_BEAT_GLYPH = {State.UP: "█", State.DEGRADED: "▄", State.DOWN: "▁", State.UNKNOWN: "·"}
+_BEAT_COLOUR = {
+    State.UP: "$success",
+    State.DEGRADED: "$warning",
+    State.DOWN: "$error",
+    State.UNKNOWN: "$text-muted",
+}
+REFRESH_S = 15.0  # "12 min" ages even when nothing changes
+
+
+def plan_b_key(keys: dict[str, str]) -> str:
+    """The first key of the Plan B action, whatever the Plan B work named it."""
+    for spec in ACTIONS:
+        if spec.name in ("planb", "plan_b", "press_plan_b", "promo_press", "activate"):
+            return keys.get(spec.name, spec.keys).split(",")[0].strip()
+    return "b"
+
+
+def since_text(status: ChannelStatus, now: datetime, room: ControlRoom, t: Catalog) -> str:
+    if status.since is None:
+        return ""
+    ago = format_duration(now - status.since, t.lang)
+    return t("status.since", clock=format_clock(status.since, room.zone), ago=ago)
+
+
+def heartbeat(beats: list[Beat]) -> str:
+    shown = beats[-BEATS_SHOWN:]
+    bar = "".join(f"[{_BEAT_COLOUR[b.state]}]{_BEAT_GLYPH[b.state]}[/]" for b in shown)
+    return "[dim]" + "·" * (BEATS_SHOWN - len(shown)) + "[/dim]" + bar
+
+
+class ChannelRow(Vertical):
+    """Two lines: number, name, badge, source and since; then heartbeat, reason, uptime."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(classes="status-row")
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="status-head"):
+            yield Static(classes="status-num")
+            yield Static(classes="status-name")
+            yield Static(classes="status-badge")
+            yield Static(classes="status-meta")
+        yield Static(classes="status-detail")
+
+    def show(
+        self, view: ChannelView, selected: bool, now: datetime, room: ControlRoom, t: Catalog
+    ) -> None:
+        s = view.status
+        self.set_class(selected, "-selected")
+        number = f"{self.index + 1}" if self.index < 9 else " "
+        self.query_one(".status-num", Static).update(("›" if selected else " ") + number)
+        live = f" [b]{t('status.live')}[/b]" if s.live else ""
+        self.query_one(".status-name", Static).update(f"{s.name}{live}")
+        badge = self.query_one(".status-badge", Static)
+        badge.update(f" {t(f'status.state_{s.state.value}').upper()} ")
+        for state in State:
+            badge.set_class(s.state is state, f"-{state.value}")
+        meta = [t(f"status.source_{s.source.value}")]
+        if s.declaration is not None:
+            meta[0] = f"{meta[0]} ({s.declaration.who})"
+        if s.since is not None:
+            meta.append(since_text(s, now, room, t))
+        if view.uptime_today is not None and view.checks:
+            meta.append(t("status.uptime", percent=_percent(view.uptime_today)))
+        self.query_one(".status-meta", Static).update(" · ".join(meta))
+        detail = []
+        if view.checks:
+            detail.append(heartbeat(view.beats))
+        reason = s.reason
+        if not reason and s.source is Source.NONE:
+            reason = t("status.waiting") if view.checks else t("status.no_checks_hint")
+        if reason:
+            detail.append(_escape(reason))
+        if s.suggestion:
+            detail.append("[i]" + _escape(t("status.suggestion", reason=s.suggestion)) + "[/i]")
+        self.query_one(".status-detail", Static).update("  ".join(detail))
+
+
+def _percent(share: float) -> str:
+    value = share * 100
+    return f"{value:.0f}" if value in (0, 100) or value >= 99.95 or value < 0.05 else f"{value:.1f}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
 
 
 class StatusRegion(Region):
     AREA = "status"
     TITLE_KEY = "region.status"
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="status-body")
+    def __init__(self, room: ControlRoom, t: Catalog, *, id: str | None = None) -> None:
+        super().__init__(room, t, id=id)
+        self.selected = 0
+        self._own_declarations: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        if not self.room.channels:
+            yield Static(
+                self.t("status.no_channels", path=self.room.config.path), id="status-empty"
+            )
+            return
+        for n, _ in enumerate(self.room.channels):
+            yield ChannelRow(n)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.room.status.subscribe(self._on_change)
+        self.set_interval(REFRESH_S, self.refresh_view)
+        self.call_after_refresh(self.refresh_view)  # the rows' own parts exist by then
+
+    def refresh_view(self) -> None:
+        if not self.room.channels or not all(r.is_mounted for r in self.query(ChannelRow)):
+            return
+        now = self.room.now()
+        views = self.room.status.snapshot()
+        for row, view in zip(self.query(ChannelRow), views, strict=False):
+            row.show(view, row.index == self.selected, now, self.room, self.t)
+
+    # -- selection ------------------------------------------------------------------------
+    def select(self, index: int) -> None:
+        if 0 <= index < len(self.room.channels):
+            self.selected = index
+            self.refresh_view()
+            rows = list(self.query(ChannelRow))
+            if rows:
+                self.scroll_to_widget(rows[index], animate=False)
+
+    def action_scroll_up(self) -> None:  # the arrow keys of a focused region move the selection
+        self.select(self.selected - 1)
+
+    def action_scroll_down(self) -> None:
+        self.select(self.selected + 1)
+
+    @property
+    def selected_channel(self) -> str | None:
+        channels = self.room.channels
+        return channels[self.selected].id if 0 <= self.selected < len(channels) else None
+
+    # -- declaring ------------------------------------------------------------------------
+    def open_declare(self) -> None:
+        from liveguard.ui.screens.status_declare import DeclareScreen
+
+        channel = self.selected_channel
+        if channel is None:
+            self.app.notify(self.t("status.no_channel_selected"), severity="warning")
+            return
+        status = self.room.status.book.status(channel)
+
+        def done(result: tuple[Mark, str] | None) -> None:
+            if result is not None:
+                self.declare(channel, *result)
+
+        self.app.push_screen(DeclareScreen(status, self.t), done)
+
+    def declare(self, channel: str, mark: Mark, reason: str) -> None:
+        self._own_declarations.add(channel)
+        try:
+            status = self.room.status.declare(channel, mark, reason)
+        except Exception as exc:  # a lock held too long, a full disk: say so, change nothing
+            self.app.notify(self.t("status.declare_failed", error=str(exc)), severity="error")
+            return
+        finally:
+            self._own_declarations.discard(channel)
+        state = self.t(f"status.state_{status.state.value}").upper()
+        self.app.notify(self.t("status.declared_notice", name=status.name, state=state))
+
+    # -- incidents ------------------------------------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        after = change.after
+        if change.opened is not None and after.live and after.channel not in self._own_declarations:
+            self.app.bell()
+            self.app.notify(
+                self.t("status.bell_message", name=after.name, reason=after.reason or "-")
+                + "\n"
+                + self.t("status.banner_hint", plan_key=plan_b_key(getattr(self.app, "keys", {}))),
+                title=self.t("status.bell_title"),
+                severity="error",
+                timeout=30,
+            )
+        elif change.closed is not None and after.live:
+            duration = format_duration(change.closed.duration(self.room.now()), self.t.lang)
+            self.app.notify(
+                self.t("status.back_up_message", name=after.name, duration=duration),
+                title=self.t("status.back_up_title"),
+            )
+        self.refresh_view()
+        for banner in self.app.query(DownBanner):
+            banner.refresh_view()
+
+
+class DownBanner(Static):
+    """Across the top while a live channel is DOWN; hidden otherwise."""
+
+    def __init__(self, room: ControlRoom, t: Catalog) -> None:
+        super().__init__(id="down-banner")
+        self.room = room
+        self.t = t
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+        self.set_interval(REFRESH_S, self.refresh_view)
 
     def refresh_view(self) -> None:
         t = self.t
-        body = self.query_one("#status-body", Static)
-        channels = self.room.channels
-        if not channels:
-            body.update(t("shell.no_channels", path=self.room.config.path))
+        down = [s for s in self.room.status.statuses() if s.live and s.state is State.DOWN]
+        self.display = bool(down)
+        if not down:
             return
-        lines = []
-        for n, channel in enumerate(channels, start=1):
-            live = " [b]LIVE[/b]" if channel.live else ""
-            checks = "" if channel.checks else f" [dim]{t('shell.no_checks')}[/dim]"
-            lines.append(
-                f"{n} {channel.name}{live}  [reverse] {t('shell.state_unknown')} [/reverse]{checks}"
-            )
-        body.update("\n".join(lines))
+        first = min(down, key=lambda s: s.since or self.room.now())
+        now = self.room.now()
+        since = first.since or now
+        text = t(
+            "status.banner",
+            name=first.name,
+            clock=format_clock(since, self.room.zone),
+            ago=format_duration(now - since, t.lang),
+            reason=first.reason or t(f"status.source_{first.source.value}"),
+        )
+        if len(down) > 1:
+            text += " " + t("status.banner_more", count=len(down) - 1)
+        hint = t("status.banner_hint", plan_key=plan_b_key(getattr(self.app, "keys", {})))
+        self.update(f"[b]⚠ {_escape(text)}[/b]  ·  {hint}")
