@@ -101,12 +101,16 @@ class ChannelRow(Vertical):
             detail.append(heartbeat(view.beats))
         reason = s.reason
         if not reason and s.source is Source.NONE:
-            reason = t("status.waiting") if view.checks else t("status.no_checks_hint")
+            # the hint once, on the selected channel, not repeated down the list
+            hint = t("status.waiting") if view.checks else t("status.no_checks_hint")
+            reason = hint if view.checks or selected else ""
         if reason:
             detail.append(_escape(reason))
         if s.suggestion:
             detail.append("[i]" + _escape(t("status.suggestion", reason=s.suggestion)) + "[/i]")
-        self.query_one(".status-detail", Static).update("  ".join(detail))
+        line = self.query_one(".status-detail", Static)
+        line.update("  ".join(detail))
+        line.display = bool(detail)
 
 
 def _percent(share: float) -> str:
