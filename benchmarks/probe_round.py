@@ -1,8 +1,11 @@
 """One probe round: 50 http checks against loopback, 10 of them hanging, timeout T.
 
+The round runs as the control room runs it: through StatusService (results recorded into
+the status book, then written to a real state home off the event loop).
+
 Prints the round's wall time as a multiple of T (goal <= 1.2: hanging checks end at their
 deadline, in parallel, and do not hold the others) and the largest event-loop stall seen
-during the round (goal <= 50 ms: the screen keeps moving while probes run).
+during the round and its write (goal <= 50 ms: the screen keeps moving while probes run).
 
     .venv/bin/python benchmarks/probe_round.py [--timeout 2] [--checks 50] [--hanging 10]
 """
@@ -12,19 +15,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._results import result
 from tests.servers import LoopbackServer, drip, hang, reply
 
 from liveguard.adapters.http_pool import HttpPool
-from liveguard.adapters.probes import CheckJob, ProbeScheduler
-from liveguard.core.config import Check
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.probes import ProbeScheduler, jobs_for
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.config import Alerts, Channel, Check, Config
 from liveguard.core.status import State
 from liveguard.core.timekeeping import FixedClock
+from liveguard.service.status import StatusService
 
 TICK_S = 0.005
 
@@ -39,29 +47,36 @@ async def watch_stalls(stop: asyncio.Event, worst: list[float]) -> None:
 
 
 async def one_round(
-    srv: LoopbackServer, checks: int, hanging: int, timeout: float
+    srv: LoopbackServer, checks: int, hanging: int, timeout: float, folder: Path
 ) -> tuple[float, float, dict[State, int]]:
-    jobs = []
+    channels = []
     for i in range(checks):
         path = "/hang" if i < hanging // 2 else "/drip" if i < hanging else "/ok"
         expect = ("status == 200", "body.live.enabled == true")
         check = Check("http", url=srv.url(path), expect=expect, timeout=timedelta(seconds=timeout))
-        jobs.append(CheckJob(f"c{i}", 0, check))
-    pool = HttpPool()  # the default pool size, as the control room uses it
+        channels.append(Channel(f"c{i}", f"Channel {i}", True, (check,)))
+    config = Config(alerts=Alerts(1, 1), channels=tuple(channels))
     clock = FixedClock(datetime.now(UTC))
+    home = StateHome(Paths.resolve(home=str(folder)), clock).open()
+    service = StatusService(config, home, clock)
+    service.load()
+    pool = HttpPool()  # the default pool size, as the control room uses it
     stop = asyncio.Event()
     worst = [0.0]
     watcher = asyncio.create_task(watch_stalls(stop, worst))
     await asyncio.sleep(TICK_S * 2)
     started = time.perf_counter()
-    results = await ProbeScheduler(pool, jobs, clock, lambda j, r: None).run_once()
+    scheduler = ProbeScheduler(pool, jobs_for(config.channels), clock, service.record)
+    await scheduler.run_once()
     wall = time.perf_counter() - started
+    await service.sync()  # the batched write, off the loop, inside the watched window
     stop.set()
     await watcher
     await pool.aclose()
+    home.close()
     counts: dict[State, int] = {}
-    for _, r in results:
-        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    for status in service.statuses():
+        counts[status.state] = counts.get(status.state, 0) + 1
     return wall, worst[0], counts
 
 
@@ -80,9 +95,10 @@ def main() -> None:
         srv.route("/drip", drip(every=0.5))
         walls, stalls = [], []
         for n in range(1, args.rounds + 1):
-            wall, stall, counts = asyncio.run(
-                one_round(srv, args.checks, args.hanging, args.timeout)
-            )
+            with tempfile.TemporaryDirectory(prefix="lg-probe-round-") as folder:
+                wall, stall, counts = asyncio.run(
+                    one_round(srv, args.checks, args.hanging, args.timeout, Path(folder))
+                )
             walls.append(wall / args.timeout)
             stalls.append(stall * 1000)
             summary = ", ".join(f"{k.value} {v}" for k, v in sorted(counts.items()))
@@ -91,6 +107,11 @@ def main() -> None:
     print(f"checks={args.checks} hanging={args.hanging} T={args.timeout:g}s")
     print(f"wall time: worst {max(walls):.3f} T (goal <= 1.2)")
     print(f"largest event-loop stall: worst {max(stalls):.1f} ms (goal <= 50)")
+    label = f"{args.checks} checks, {args.hanging} hanging"
+    result(
+        "probe_round", f"round wall time ({label})", max(walls), "T", "<= 1.2", max(walls) <= 1.2
+    )
+    result("probe_round", "largest event-loop stall", max(stalls), "ms", "<= 50", max(stalls) <= 50)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,16 @@ async def test_headers_carry_env_secrets_and_a_missing_one_is_unknown(
     assert (got.outcome, got.reason) == (State.UNKNOWN, "environment variable NOPE is not set")
 
 
+async def test_a_url_broken_by_its_variable_is_unknown_not_a_crash(
+    pool: HttpPool, clock: FixedClock
+) -> None:
+    check = Check("http", url="http://127.0.0.1:${TOKEN}/x", timeout=SHORT)  # port "s3cret"
+    got = await probe(pool, check, clock)
+    assert got.outcome is State.UNKNOWN
+    assert got.reason == "the URL is not valid once its ${...} are filled in"
+    assert "s3cret" not in got.reason
+
+
 async def test_a_busy_pool_is_unknown_not_down(server: LoopbackServer, clock: FixedClock) -> None:
     tiny = HttpPool(1)
     try:

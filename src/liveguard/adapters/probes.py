@@ -103,6 +103,13 @@ async def run_check(
         return ProbeResult(State.UNKNOWN, str(exc), at)
     except _Unknown as exc:
         return ProbeResult(State.UNKNOWN, str(exc), at)
+    except httpx.InvalidURL:
+        # the message would quote the URL with its ${VAR}s filled in: never show secrets
+        return ProbeResult(State.UNKNOWN, "the URL is not valid once its ${...} are filled in", at)
+    except Exception as exc:  # a bug of ours: the channel is not to blame
+        return ProbeResult(
+            State.UNKNOWN, f"liveguard could not run this check ({type(exc).__name__})", at
+        )
 
 
 # -- http ----------------------------------------------------------------------------------

@@ -276,7 +276,10 @@ class StatusService:
             self._closed.append(change.closed)
             self._history.append(change.closed)
         for listener in list(self._listeners):
-            listener(change)
+            try:
+                listener(change)
+            except Exception as exc:  # a broken listener must not stop the probes
+                self.home.notices.append(f"live status: could not show a change ({exc})")
 
     def _take_dirty(self) -> tuple[dict[str, dict[str, Any]], list[Outage]]:
         docs = channel_docs(self.book, sorted(self._dirty))
