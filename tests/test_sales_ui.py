@@ -195,3 +195,25 @@ async def test_sales_arriving_from_elsewhere_redraw_the_region(
         await pilot.pause()
         assert "Rp375K" in region_text(app)
         assert isinstance(app.query_one(SalesRegion), SalesRegion)
+
+
+async def test_a_stale_feed_is_shown_with_its_reason_and_keeps_the_numbers(
+    home: StateHome, clock: FixedClock
+) -> None:
+    from dataclasses import replace
+
+    from liveguard.core.config import OrderSource
+    from tests.conftest import starter_config
+    from tests.servers import closed_port
+
+    source = OrderSource("http-json", "shopee", f"http://127.0.0.1:{closed_port()}/orders")
+    app = make_app(home, clock, config=replace(starter_config(), sources=(source,)))
+    app.room.sales.add_sale("shopee", "80.000")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        view = await app.room.sales.poll_source(0)
+        await pilot.pause()
+        assert view.state == "stale"
+        text = region_text(app)
+        assert "Shopee order feed stale: cannot fetch" in text and "(last good never)" in text
+        assert "Rp80K" in text
