@@ -156,7 +156,10 @@ class PlanBService:
         self._own_pool: HttpPool | None = None
         self._inflight: set[str] = set()
         self._auto_fired: set[tuple[str, str]] = set()
-        self._journal_checked = False
+        # True until the journal has been copied to the audit log by this process: at start
+        # (a crash may have left records) and after every change.
+        self._journal_dirty = True
+        self._flushed: set[str] = set()
         self.on_change: Callable[[], None] | None = None
         self.down: tuple[tuple[str, str, datetime], ...] = ()  # live channels DOWN, for the banner
         self.wake = asyncio.Event()
@@ -294,17 +297,39 @@ class PlanBService:
         }
 
     def _commit(self, change: Callable[[PlanBState], PlanBState]) -> PlanBState:
-        """Write a change with its audit records in one step, then copy them to the log."""
-        state = self.store.update(change)
-        self.flush_journal(state)
+        """Write a change and its audit records in ONE atomic write: that is the moment it is
+        durably recorded. Copying the records to the audit log happens off the key press
+        path, in the next ``step`` (or ``log``); records already copied leave the journal."""
+
+        wrote = False
+
+        def apply(state: PlanBState) -> PlanBState:
+            nonlocal wrote
+            changed = change(state)
+            if changed == state:
+                return state
+            wrote = True
+            kept = tuple(r for r in changed.journal if r.get("id") not in self._flushed)
+            return replace(changed, journal=kept)
+
+        state = self.store.update(apply)
+        if not wrote:
+            return state
+        self._journal_dirty = True
+        self.wake.set()
         if self.on_change is not None:
             self.on_change()
         return state
 
-    def flush_journal(self, state: PlanBState | None = None) -> None:
-        state = state or self.state()
-        if state.journal:
-            self.audit.record_many(state.journal)
+    def flush_journal(self) -> None:
+        """Copy journal records into the audit log (it skips the ones it already has)."""
+        if not self._journal_dirty:
+            return
+        journal = self.state().journal
+        if journal:
+            self.audit.record_many(journal)
+            self._flushed.update(str(r.get("id")) for r in journal)
+        self._journal_dirty = False
 
     def _transition(self, change: Callable[[Switch], Switch], why: str) -> Switch:
         now = self.clock.now()
@@ -399,16 +424,16 @@ class PlanBService:
 
     async def step(self) -> int:
         """One pass: advance the switch and send what is due. Returns how many actions ran."""
-        if not self._journal_checked:
-            self.flush_journal()  # records a crash kept from reaching the audit log
-            self._journal_checked = True
         self.advance()
         if not self.lease.try_acquire():
+            self.flush_journal()
             return 0  # another liveguard on this home sends; it will see our changes
         due = self.due_entries()
         if due:
-            await asyncio.gather(*(self.run_entry(e) for e in due))
+            claimed = self._claim(due)
+            await asyncio.gather(*(self._perform(e) for e in claimed))
             self.advance()
+        self.flush_journal()  # the audit copy waits until the actions are on their way
         return len(due)
 
     async def drain(
@@ -438,6 +463,7 @@ class PlanBService:
     ) -> None:
         """The control room's loop: wakes on a key press or when something falls due.
         ``outages`` gives the live channels that are DOWN (from the status service)."""
+        self._get_sender()  # build the HTTP client now, not when the first webhook is due
         while not stop.is_set():
             self.wake.clear()
             if outages is not None:
@@ -449,58 +475,70 @@ class PlanBService:
                 self.consider_outage(down)
             await self.step()
             wait = self.next_wakeup()
-            wait = LOOP_IDLE_S if wait is None else min(max(wait, 0.05), LOOP_IDLE_S)
+            if wait is None:
+                wait = LOOP_IDLE_S
+            elif wait > 0:  # a countdown or a retry: wake right when it falls due
+                wait = min(wait + 0.001, LOOP_IDLE_S)
+            else:  # due now but not ours to send (another process holds the outbox)
+                wait = 0.05
             try:
                 async with asyncio.timeout(wait):
                     await self.wake.wait()
             except TimeoutError:
                 pass
 
-    async def run_entry(self, entry: OutboxEntry) -> OutboxEntry:
-        if entry.key in self._inflight:
-            return entry
-        self._inflight.add(entry.key)
-        try:
-            return await self._run_entry(entry)
-        finally:
-            self._inflight.discard(entry.key)
+    def _claim(self, due: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+        """Mark every due action as being sent (attempt n + 1) in ONE durable write, before
+        any of them is sent; an action found already "sending" was cut off by a crash."""
+        now = self.clock.now()
+        claimed: list[OutboxEntry] = []
 
-    async def _run_entry(self, entry: OutboxEntry) -> OutboxEntry:
-        state = self.state()
-        current = state.entry(entry.key) or entry
-        if not current.due(self.clock.now()):
-            return current
-        sw = state.switch or self.switch(state)
-        promo = self.config.promotion(current.promotion)
-        action = action_for(promo, current) if promo else None
-        notes: list[dict[str, Any]] = []
-        if current.status == "sending":
-            # claimed by a process that died mid-attempt: the receiver may or may not have it
-            interrupted = SendResult(None, "interrupted (liveguard stopped during the attempt)")
-            notes.append(self._attempt_record(current, action, interrupted, "interrupted"))
-        if promo is None or action is None:
-            failed = replace(
-                current, status="failed", error="the action is no longer in the config"
-            )
-            notes.append(
-                self._attempt_record(failed, None, SendResult(None, failed.error), "failed")
-            )
-            self._commit(lambda s: _noting(s.with_entry(failed), notes))
-            return failed
-        attempt = current.attempts + 1
-        claimed = replace(current, status="sending", attempts=attempt)
-        self._commit(lambda s: _noting(s.with_entry(claimed), notes))  # before the side effect
-        self.wake.set()
-        if action.kind == "webhook":
-            result, final = await self._send_webhook(claimed, action, self.values(sw))
-        else:
-            result, final = await asyncio.to_thread(
-                self._local_action, claimed, promo, action, self.values(sw)
-            )
-        record = self._attempt_record(final, action, result, final.status)
-        self._commit(lambda s: s.with_entry(final).noting(record))
-        self.wake.set()
-        return final
+        def change(state: PlanBState) -> PlanBState:
+            claimed.clear()
+            for entry in due:
+                current = state.entry(entry.key)
+                if current is None or not current.due(now) or current.key in self._inflight:
+                    continue
+                promo = self.config.promotion(current.promotion)
+                action = action_for(promo, current) if promo else None
+                if current.status == "sending":
+                    cut = SendResult(None, "interrupted (liveguard stopped during the attempt)")
+                    state = state.noting(self._attempt_record(current, action, cut, "interrupted"))
+                if promo is None or action is None:
+                    gone = "the action is no longer in the config"
+                    failed = replace(current, status="failed", error=gone)
+                    record = self._attempt_record(failed, None, SendResult(None, gone), "failed")
+                    state = state.with_entry(failed).noting(record)
+                    continue
+                mine = replace(current, status="sending", attempts=current.attempts + 1)
+                state = state.with_entry(mine)
+                claimed.append(mine)
+            return state
+
+        self._commit(change)
+        self._inflight.update(e.key for e in claimed)
+        return list(claimed)
+
+    async def _perform(self, claimed: OutboxEntry) -> OutboxEntry:
+        """Run one claimed action, then write its result (and its audit record)."""
+        try:
+            state = self.state()
+            sw = self.switch(state)
+            promo = self.config.promotion(claimed.promotion)
+            action = action_for(promo, claimed) if promo else None
+            assert promo is not None and action is not None  # checked by _claim
+            values = self.values(sw)
+            if action.kind == "webhook":
+                result, final = await self._send_webhook(claimed, action, values)
+            else:
+                result, final = await asyncio.to_thread(
+                    self._local_action, claimed, promo, action, values
+                )
+            record = self._attempt_record(final, action, result, final.status)
+            self._commit(lambda s: s.with_entry(final).noting(record))
+            return final
+        finally:
+            self._inflight.discard(claimed.key)
 
     async def _send_webhook(
         self, entry: OutboxEntry, action: Action, values: TemplateValues
@@ -581,6 +619,7 @@ class PlanBService:
         return self._sender
 
     async def aclose(self) -> None:
+        self.flush_journal()
         self.lease.release()
         if self._own_pool is not None:
             await self._own_pool.aclose()
@@ -588,7 +627,8 @@ class PlanBService:
             self._sender = None
 
     def log(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The audit log, newest last."""
+        """The audit log, newest last (with any record still waiting in the journal)."""
+        self.flush_journal()
         return self.audit.entries(limit)
 
     # -- outages ---------------------------------------------------------------------------
@@ -817,12 +857,6 @@ def orders_impact(
         return [ImpactRow(c, now.get(c, 0), before.get(c, 0)) for c in channels]
 
     return impact
-
-
-def _noting(state: PlanBState, records: list[dict[str, Any]]) -> PlanBState:
-    for record in records:
-        state = state.noting(record)
-    return state
 
 
 def _zone(name: str) -> tzinfo:
