@@ -32,7 +32,7 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Alerts, Channel, Check, Config
 from liveguard.core.status import State
 from liveguard.core.timekeeping import FixedClock
-from liveguard.service.status import StatusService
+from liveguard.service.status import StatusService, pool_size
 
 TICK_S = 0.005
 
@@ -60,7 +60,7 @@ async def one_round(
     home = StateHome(Paths.resolve(home=str(folder)), clock).open()
     service = StatusService(config, home, clock)
     service.load()
-    pool = HttpPool()  # the default pool size, as the control room uses it
+    pool = HttpPool(pool_size(config))  # sized as the control room sizes it
     stop = asyncio.Event()
     worst = [0.0]
     watcher = asyncio.create_task(watch_stalls(stop, worst))

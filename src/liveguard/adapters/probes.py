@@ -38,6 +38,7 @@ __all__ = ["CheckJob", "ProbeScheduler", "jobs_for", "run_check"]
 # A little room past the check's timeout for our own bookkeeping; the request itself is
 # bounded by the pool's deadline.
 _GRACE_S = 0.25
+START_SPREAD_S = 1.0
 
 _COMPONENT_STATES = {
     "operational": State.UP,
@@ -344,14 +345,20 @@ class ProbeScheduler:
 
     async def run(self, rounds: int | None = None) -> None:
         """Run each check every ``every`` until cancelled (or ``rounds`` times each, for tests)."""
+        # The first runs are spread over up to a second so that starting the control room
+        # is not one burst of every connection at once (the screen paints meanwhile).
+        spread = min([START_SPREAD_S, *(j.check.every.total_seconds() for j in self.jobs)])
+        step = spread / len(self.jobs) if self.jobs else 0.0
         async with asyncio.TaskGroup() as group:
-            for job in self.jobs:
-                group.create_task(self._loop(job, rounds))
+            for n, job in enumerate(self.jobs):
+                group.create_task(self._loop(job, rounds, n * step))
 
-    async def _loop(self, job: CheckJob, rounds: int | None) -> None:
+    async def _loop(self, job: CheckJob, rounds: int | None, first_delay: float = 0.0) -> None:
         loop = asyncio.get_running_loop()
         every = job.check.every.total_seconds()
         done = 0
+        if first_delay > 0:
+            await self._sleep(first_delay)
         while rounds is None or done < rounds:
             started = loop.time()
             await self._one(job)

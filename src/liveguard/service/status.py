@@ -19,7 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from liveguard.adapters.audit_log import AuditLog
-from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.http_pool import DEFAULT_MAX_CONNECTIONS, HttpPool
 from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for
 from liveguard.adapters.state_home import StateError, StateHome, current_actor
 from liveguard.adapters.status_store import StatusStore, channel_docs
@@ -39,12 +39,13 @@ from liveguard.core.status import (
 )
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
-__all__ = ["ChannelView", "Mark", "StatusService", "exit_code"]
+__all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "pool_size"]
 
 Mark = Literal["up", "down", "clear"]
 Listener = Callable[[Change], None]
 
 FLUSH_EVERY_S = 1.0
+MAX_CONNECTIONS = 128
 HISTORY_DAYS = 8
 
 
@@ -54,6 +55,14 @@ class ChannelView:
     beats: list[Beat]
     uptime_today: float | None
     checks: int
+
+
+def pool_size(config: Config) -> int:
+    """Connections for the shared HttpPool: one per check and feed, so that hanging endpoints
+    (each holding a connection until its timeout) never starve the others into "unknown"."""
+    wanted = sum(1 for c in config.channels for k in c.checks if k.kind != "tcp")
+    wanted += len(config.sources) + 4  # Plan B webhooks and a little room
+    return max(DEFAULT_MAX_CONNECTIONS, min(MAX_CONNECTIONS, wanted))
 
 
 def exit_code(statuses: list[ChannelStatus]) -> int:
@@ -209,7 +218,7 @@ class StatusService:
             if self.config.channel(cid) is not None:
                 once.declare(cid, decl, decl.at)
         own_pool = pool is None
-        pool = pool or HttpPool()
+        pool = pool or HttpPool(pool_size(self.config))
         try:
             jobs = jobs_for(self.config.channels)
             scheduler = ProbeScheduler(pool, jobs, self.clock, _ignore, environ=self.environ)
