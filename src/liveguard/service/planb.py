@@ -612,6 +612,11 @@ class PlanBService:
             },
         )
 
+    def use_pool(self, pool: HttpPool) -> None:
+        """Send webhooks through the room's one shared pool (not closed by ``aclose``)."""
+        if self._sender is None:
+            self._sender = WebhookSender(pool)
+
     def _get_sender(self) -> WebhookSender:
         if self._sender is None:
             self._own_pool = HttpPool()

@@ -84,6 +84,7 @@ class ControlRoom:
     async def start(self) -> None:
         """Start background work (probes, feeds, the outbox) on the running event loop."""
         self.pool = self.pool or HttpPool(pool_size(self.config))  # one client: probes, feeds
+        self.planb.use_pool(self.pool)  # … and Plan B webhooks
         if self.sales.pool is None:
             self.sales.pool = self.pool
         self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
