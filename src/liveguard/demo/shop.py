@@ -33,7 +33,7 @@ __all__ = [
 FLASH_SALE_START = "/flash-sale/start"
 FLASH_SALE_END = "/flash-sale/end"
 WHATSAPP_BROADCAST = "/whatsapp/broadcast"  # a WhatsApp gateway's broadcast endpoint
-FEED_KEEP = 400  # the newest orders each feed still lists; the app has stored older ones
+FEED_KEEP = 500  # the newest orders each feed still lists; the app has stored older ones
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ FLASH_SALE_RATE = 36.0  # Shopee while the flash sale runs
 # Before the story starts: the earlier evening, orders per real minute, this far back.
 EARLIER_RATE = {"tiktok": 0.6, "shopee": 0.25, "tokopedia": 0.15, "instagram": 0.1}
 EARLIER = timedelta(hours=2)
+# Yesterday's evening runs this much past the story's length, so "vs yesterday" still has
+# something to compare with for a while after the story ends.
+YESTERDAY_AFTER_S = 180.0
 
 PRICES = (39_000, 49_000, 59_000, 79_000, 89_000, 99_000, 129_000, 149_000, 199_000)
 QUANTITIES = (1, 1, 1, 1, 2, 2, 3)
@@ -86,21 +89,32 @@ class Story:
         return story_seconds / self.speed
 
     def begin(self) -> None:
-        """The earlier part of the evening (today only): the feeds start with a busy day."""
+        """What happened before the story: yesterday evening (the same hours, without an
+        outage: what "vs yesterday" compares with) and today's earlier evening."""
         if self._begun:
             return
         self._begun = True
+        yesterday = self.started_at - timedelta(days=1)
+        self._earlier(yesterday, floor=yesterday - EARLIER)
+        t = 0.0
+        while t < LENGTH_S + YESTERDAY_AFTER_S:
+            at = yesterday + timedelta(seconds=self.wall_seconds(t))
+            for channel, rate in NORMAL_RATE.items():
+                for _ in range(self._poisson(rate * TICK_S / 60.0)):
+                    self._order(channel, at)
+            t += TICK_S
         start_of_day = self.started_at.astimezone(self.zone).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        first = max(self.started_at - EARLIER, start_of_day)
-        minutes = int((self.started_at - first).total_seconds() // 60)
-        for minute in range(minutes):
+        self._earlier(self.started_at, floor=start_of_day)
+
+    def _earlier(self, until: datetime, floor: datetime) -> None:
+        first = max(until - EARLIER, floor)
+        for minute in range(int((until - first).total_seconds() // 60)):
             at = first + timedelta(minutes=minute)
             for channel, rate in EARLIER_RATE.items():
                 for _ in range(self._poisson(rate)):
-                    offset = timedelta(seconds=self.rng.randrange(60))
-                    self._order(channel, at + offset)
+                    self._order(channel, at + timedelta(seconds=self.rng.randrange(60)))
 
     def advance_to(self, story_seconds: float) -> list[str]:
         """Play the story up to ``story_seconds``; returns the beats that happened."""
