@@ -266,3 +266,27 @@ def test_planb_region_snapshot(  # type: ignore[no-untyped-def]
     prepare(state, home, clock, config)
     room = make_room(home, clock, lang, config)
     assert snap_compare(RegionApp(room), terminal_size=size)
+
+
+async def test_a_long_live_outage_starts_the_armed_promotion_when_opted_in(
+    receiver: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    config = ui_config(receiver.url(""))
+    config = replace(
+        config, alerts=replace(config.alerts, auto_activate_after=timedelta(minutes=5))
+    )
+    app = make_app(home, clock, "en", config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.room.status.declare("tiktok", "down", "cannot go live", who="ani")
+        clock.advance(timedelta(minutes=4))
+        await pilot.pause(0.6)  # a turn of the Plan B loop: not yet
+        assert app.room.planb.view().state == "armed"
+        clock.advance(timedelta(minutes=1))
+        await until(pilot, lambda: app.room.planb.view().state == "pending")
+        view = app.room.planb.view()
+        assert view.reason == "auto: TikTok Shop down since 21.00 WIB" and view.channel == "tiktok"
+        await pilot.press("escape")  # the countdown still lets the seller say no
+        assert app.room.planb.view().state == "armed"
+        await pilot.pause(0.6)
+        assert app.room.planb.view().state == "armed"  # and the same outage does not fire again
+    assert receiver.requests == []

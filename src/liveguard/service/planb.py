@@ -836,6 +836,13 @@ def describe_entry(entry: Mapping[str, Any], t: Callable[..., str]) -> str:
             step=int(d.get("step", 0)) + 1,
             ticked="✓" if d.get("ticked") else "✗",
         )
+    if kind == "status.mark":
+        return t(
+            "planb.log.mark",
+            channel=d.get("channel", ""),
+            mark=d.get("mark", ""),
+            reason=d.get("reason", "") or "-",
+        )
     return t("planb.log.other", kind=kind) + (f" {d}" if d else "")
 
 
