@@ -13,7 +13,7 @@ from liveguard.core.inference import DropRule, infer_drop, window_counts
 from liveguard.core.ledger import Change, ChangeKind, ChannelInfo, summarise_day, tally_orders
 from liveguard.core.money import parse_amount
 from liveguard.core.orders import Order, OrderStatus
-from liveguard.core.parsing import DateError, classify_status, parse_datetime
+from liveguard.core.parsing import DateError, DateReader, classify_status, parse_datetime
 
 WIB = ZoneInfo("Asia/Jakarta")
 WITA = ZoneInfo("Asia/Makassar")
@@ -247,3 +247,39 @@ def test_every_rupiah_form_reads_back(amount: int) -> None:
 )
 def test_status_classification(main: str, side: str, expected: str) -> None:
     assert classify_status(main, side).value == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    st.sampled_from(
+        ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H.%M", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H.%M.%S"]
+    ),
+    st.sampled_from([WIB, WITA, ZoneInfo("Europe/Amsterdam")]),
+)
+def test_the_export_date_reader_agrees_with_parse_datetime(
+    local: datetime, form: str, zone: ZoneInfo
+) -> None:
+    text = local.strftime(form)
+    reader = DateReader(zone)
+    assert reader(text) == parse_datetime(text, zone)
+    assert reader(text) == reader(text)  # cached day, same answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["28/11/2026 24:00", "28/11/2026 7:5", "31/02/2026 10:00", "28/11/2026 10:00 Z", "besok 10:00"],
+)
+def test_the_export_date_reader_falls_back_for_odd_cells(text: str) -> None:
+    reader = DateReader(WIB)
+    try:
+        expected: object = parse_datetime(text, WIB)
+    except DateError as exc:
+        expected = type(exc)
+    try:
+        got: object = reader(text)
+    except DateError as exc:
+        got = type(exc)
+    assert got == expected

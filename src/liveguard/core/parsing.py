@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from .orders import OrderStatus
 
-__all__ = ["DateError", "classify_status", "parse_datetime"]
+__all__ = ["DateError", "DateReader", "classify_status", "parse_datetime"]
 
 
 class DateError(ValueError):
@@ -107,6 +107,56 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
     except ValueError as exc:
         raise DateError(f"not a date: {value!r} ({exc})") from None
     return naive.replace(tzinfo=_offset(m.group("tz"), zone)).astimezone(UTC)
+
+
+class DateReader:
+    """``parse_datetime`` for a whole export: the date part of "DATE TIME" cells is read once
+    per distinct day, the time part by position. Same results; anything unusual falls back
+    to ``parse_datetime`` (which also words the errors)."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._midnights: dict[str, datetime | None] = {}
+
+    def __call__(self, value: object) -> datetime:
+        if type(value) is str:
+            day_text, sep, clock = value.partition(" ")
+            if sep:
+                midnight = self._midnights.get(day_text, _UNSEEN)
+                if midnight is _UNSEEN:
+                    midnight = self._midnights[day_text] = self._midnight(day_text)
+                seconds = _clock_seconds(clock)
+                if midnight is not None and seconds is not None:
+                    return midnight + timedelta(seconds=seconds)
+        return parse_datetime(value, self.zone)
+
+    def _midnight(self, day_text: str) -> datetime | None:
+        m = _YMD.match(day_text) or _DMY.match(day_text)
+        if m is None or m.group("H") is not None or m.group("tz") is not None:
+            return None
+        try:
+            return _midnight_utc(int(m.group("y")), int(m.group("m")), int(m.group("d")), self.zone)
+        except ValueError:
+            return None
+
+
+_UNSEEN = datetime.min
+
+
+def _clock_seconds(clock: str) -> int | None:
+    """``20:41:07``, ``20.41.07``, ``19.30`` as seconds after midnight; None for anything else."""
+    if len(clock) == 8 and clock[2] in ":." and clock[5] == clock[2]:
+        h, m, s = clock[0:2], clock[3:5], clock[6:8]
+    elif len(clock) == 5 and clock[2] in ":.":
+        h, m, s = clock[0:2], clock[3:5], "00"
+    else:
+        return None
+    if not (h.isdigit() and m.isdigit() and s.isdigit()):
+        return None
+    hours, minutes, secs = int(h), int(m), int(s)
+    if hours > 23 or minutes > 59 or secs > 59:
+        return None
+    return hours * 3600 + minutes * 60 + secs
 
 
 @lru_cache(maxsize=4096)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
-from liveguard.core.parsing import DateError, classify_status, parse_datetime
+from liveguard.core.parsing import DateError, DateReader, classify_status, parse_datetime
 
 from .formats import ColumnPlan, ExportFormat
 from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank
@@ -79,6 +79,7 @@ class _Reader:
         self.pending: dict[str, _Pending] = {}
         self.errors: list[RowError] = []
         self.amounts: dict[Cell, int] = {}
+        self.read_date = DateReader(zone)
         self.statuses: dict[tuple[Cell, Cell], OrderStatus | None] = {}
         self.has_status = plan.status is not None
         self.has_side = plan.side_status is not None
@@ -159,7 +160,7 @@ class _Reader:
 
     def _created(self, number: int, value: Cell) -> datetime | None:
         try:
-            return parse_datetime(value, self.zone)
+            return self.read_date(value)
         except DateError as exc:
             self.fail(number, self.plan.created, value, str(exc))
             return None
