@@ -34,6 +34,18 @@ LAZADA_HEADERS = [
 ]  # fmt: skip
 
 
+CHANNEL_NAMES = {"tiktok": "TikTok Shop", "shopee": "Shopee", "lazada": "Lazada", "wa": "WhatsApp"}
+
+
+def shop_config(zone: str = "Asia/Jakarta", channels: Sequence[str] = ("tiktok", "shopee")) -> str:
+    """Config text for a test shop; TikTok is the live channel."""
+    parts = [f'timezone = "{zone}"']
+    for cid in channels:
+        live = "true" if cid == "tiktok" else "false"
+        parts.append(f'[[channels]]\nid = "{cid}"\nname = "{CHANNEL_NAMES[cid]}"\nlive = {live}')
+    return "\n".join(parts) + "\n"
+
+
 @dataclass(frozen=True)
 class Sample:
     """One order of a fixture export; ``lines`` product rows share its order-level cells."""

@@ -17,6 +17,7 @@ from tests.fixtures_sales import (
     LAZADA_HEADERS,
     TIKTOK_HEADERS,
     Sample,
+    shop_config,
     write_csv,
     write_lazada_xlsx,
     write_shopee_xlsx,
@@ -24,22 +25,7 @@ from tests.fixtures_sales import (
     write_tiktok_xlsx,
 )
 
-CONFIG = """
-timezone = "Asia/Jakarta"
-[[channels]]
-id = "tiktok"
-name = "TikTok Shop"
-live = true
-[[channels]]
-id = "shopee"
-name = "Shopee"
-[[channels]]
-id = "lazada"
-name = "Lazada"
-[[channels]]
-id = "wa"
-name = "WhatsApp"
-"""
+CONFIG = shop_config(channels=("tiktok", "shopee", "lazada", "wa"))
 
 
 def config(text: str = CONFIG) -> Config:

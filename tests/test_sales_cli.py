@@ -13,18 +13,9 @@ import pytest
 from liveguard import cli
 from liveguard.core.timekeeping import FixedClock
 from tests.conftest import EVENING
-from tests.fixtures_sales import Sample, write_shopee_xlsx, write_tiktok_csv
+from tests.fixtures_sales import Sample, shop_config, write_shopee_xlsx, write_tiktok_csv
 
-CONFIG = """
-timezone = "Asia/Jakarta"
-[[channels]]
-id = "tiktok"
-name = "TikTok Shop"
-live = true
-[[channels]]
-id = "shopee"
-name = "Shopee"
-"""
+CONFIG = shop_config()
 
 
 @pytest.fixture

@@ -12,19 +12,11 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.ledger import ChangeKind
 from liveguard.core.timekeeping import FixedClock
 from liveguard.service.sales import SaleInputError, SalesService
+from tests.fixtures_sales import shop_config
 
 
 def make(home: StateHome, clock: FixedClock, zone: str = "Asia/Jakarta") -> SalesService:
-    text = f"""
-timezone = "{zone}"
-[[channels]]
-id = "tiktok"
-name = "TikTok Shop"
-live = true
-[[channels]]
-id = "shopee"
-name = "Shopee"
-"""
+    text = shop_config(zone)
     return SalesService(parse_config(text, "liveguard.toml", environ={}), home, clock)
 
 
