@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from liveguard.adapters.http_pool import HttpPool
@@ -358,3 +359,21 @@ async def test_a_hanging_check_does_not_hold_up_the_others(
     results = await scheduler.run_once()
     assert order == ["ok", "hang"]
     assert [r.outcome for _, r in results] == [State.DOWN, State.UP]
+
+
+# -- our own failures ----------------------------------------------------------------------
+def test_dns_down_on_this_machine_is_unknown_but_a_missing_host_is_down() -> None:
+    # A resolver that is itself unavailable cannot be had on loopback: build the error chain
+    # httpx raises (ConnectError caused by socket.gaierror) and classify it.
+    import socket
+
+    from liveguard.adapters import probes
+
+    def failing(errno: int) -> httpx.ConnectError:
+        error = httpx.ConnectError(f"[Errno {errno}] name resolution")
+        error.__cause__ = socket.gaierror(errno, "name resolution")
+        return error
+
+    with pytest.raises(probes._Unknown, match="DNS is not working on this machine"):
+        probes._http_failure(failing(socket.EAI_AGAIN))
+    assert probes._http_failure(failing(socket.EAI_NONAME)) == "host not found (DNS)"
