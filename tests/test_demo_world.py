@@ -25,6 +25,7 @@ from liveguard.core.orders import OrderStatus
 from liveguard.core.status import State
 from liveguard.core.timekeeping import FixedClock
 from liveguard.demo import DemoWorld, Shop, Story
+from liveguard.demo.http import Request
 from liveguard.demo.story import beat_at
 
 EVENING = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 21.00 WIB
@@ -59,6 +60,15 @@ def live(world: DemoWorld, channel: str) -> httpx.Response:
     return httpx.get(f"{world.urls.status}/live/{channel}")
 
 
+def flash_sale(world: DemoWorld, step: str = "start", key: str = "lg-abc-0-do") -> httpx.Response:
+    """What liveguard's Plan B webhook does: POST to the receiver with an Idempotency-Key."""
+    return httpx.post(
+        f"{world.urls.receiver}/flash-sale/{step}",
+        json={"voucher": "LIVEDOWN20"},
+        headers={"Idempotency-Key": key},
+    )
+
+
 # -- servers at each beat --------------------------------------------------------------------
 def test_status_endpoints_follow_the_story(world: DemoWorld) -> None:
     story = world.story
@@ -82,6 +92,7 @@ def test_status_endpoints_follow_the_story(world: DemoWorld) -> None:
     page = httpx.get(world.urls.status + "/api/v2/status.json").json()
     assert page["status"]["indicator"] == "major"
 
+    flash_sale(world)
     assert story.advance_to(beat_at("live_back")) == ["live_back"]
     assert live(world, "tiktok").status_code == 200
     assert set(components(world).values()) == {"operational"}
@@ -168,11 +179,7 @@ def test_a_flash_sale_makes_shopee_orders_climb_and_the_receiver_shows_it(
     quiet = shop.orders_total("shopee") - mark
     assert "flash sale: off" in httpx.get(world.urls.receiver + "/").text
 
-    start = httpx.post(
-        world.urls.receiver + "/flash-sale/start",
-        json={"voucher": "LIVEDOWN20"},
-        headers={"Idempotency-Key": "lg-abc-0-do"},
-    )
+    start = flash_sale(world)
     assert start.status_code == 200 and start.json()["received"] == "lg-abc-0-do"
     assert shop.flash_sale_on()
     httpx.post(world.urls.receiver + "/whatsapp/broadcast", json={"text": "Halo kak!"})
@@ -193,6 +200,25 @@ def test_a_flash_sale_makes_shopee_orders_climb_and_the_receiver_shows_it(
     ]
     assert got[0]["body"] == {"voucher": "LIVEDOWN20"} and got[2]["body"] is None
     assert got[0]["at"] == EVENING.isoformat()
+
+
+def test_live_comes_back_only_after_the_flash_sale_has_run_a_while(world: DemoWorld) -> None:
+    story = world.story
+    assert "live_back" not in story.advance_to(140)  # no Plan B yet: live stays down
+    assert story.advance_to(150) == ["live_back", "epilogue"]  # ... but not for ever
+    assert live(world, "tiktok").status_code == 200
+
+    shop = Shop()
+    late = Story(shop, started_at=EVENING)
+    late.advance_to(100)
+    shop.receiver_reply(_request("/flash-sale/start"))
+    assert late.advance_to(114) == []
+    assert late.advance_to(116) == ["live_back"] and late.phase == "live_back"
+    assert late.advance_to(121) == ["epilogue"] and late.done
+
+
+def _request(path: str) -> Request:
+    return Request("POST", path, "", {"idempotency-key": "k"}, b"{}")
 
 
 def test_the_receiver_records_every_request_and_refuses_what_it_does_not_serve(
@@ -308,6 +334,7 @@ async def test_the_apps_own_probes_see_each_beat(world: DemoWorld, config: Confi
         assert await states() == [State.DOWN, State.UP]
         world.story.advance_to(beat_at("statuspage_outage"))
         assert await states() == [State.DOWN, State.DOWN]
+        flash_sale(world)
         world.story.advance_to(beat_at("live_back"))
         assert await states() == [State.UP, State.UP]
     finally:

@@ -34,9 +34,14 @@ BEATS: tuple[Beat, ...] = (
     Beat(0.0, "evening"),  # orders on every channel, TikTok strongest
     Beat(20.0, "tiktok_503"),  # TikTok's live endpoint answers 503
     Beat(32.0, "statuspage_outage"),  # the status page says TikTok Live: major outage
-    Beat(105.0, "live_back"),  # TikTok Live answers again; the page says operational
+    Beat(105.0, "live_back"),  # TikTok Live answers again (see _ready); the page follows
     Beat(LENGTH_S, "epilogue"),  # the evening goes on as it started
 )
+
+# Live comes back only once a flash sale has run this long, or at the latest then: at high
+# speeds the control room's probe rhythm (1 s at least) cannot keep up with story time.
+SALE_BEFORE_LIVE_BACK_S = 15.0
+LATEST_LIVE_BACK_S = 150.0
 
 # Orders per story minute.
 NORMAL_RATE = {"tiktok": 30.0, "shopee": 9.0, "tokopedia": 5.0, "instagram": 4.0}
@@ -80,10 +85,11 @@ class Story:
         self._next_beat = 0
         self._serial = dict.fromkeys(NORMAL_RATE, 0)
         self._begun = False
+        self._sale_seen_at: float | None = None  # story time the flash sale was first seen
 
     @property
     def done(self) -> bool:
-        return self.elapsed >= LENGTH_S
+        return self.phase == "epilogue"
 
     def wall_seconds(self, story_seconds: float) -> float:
         return story_seconds / self.speed
@@ -130,13 +136,20 @@ class Story:
     # -- internals ---------------------------------------------------------------------------
     def _beats_until(self, t: float) -> list[str]:
         names = []
-        while self._next_beat < len(BEATS) and BEATS[self._next_beat].at <= t + 1e-9:
+        while self._next_beat < len(BEATS) and self._ready(BEATS[self._next_beat], t):
             beat = BEATS[self._next_beat]
             self._play(beat.name)
             self.phase = beat.name
             names.append(beat.name)
             self._next_beat += 1
         return names
+
+    def _ready(self, beat: Beat, t: float) -> bool:
+        if beat.at > t + 1e-9:
+            return False
+        if beat.name != "live_back" or t >= LATEST_LIVE_BACK_S - 1e-9:
+            return True
+        return self._sale_seen_at is not None and t >= self._sale_seen_at + SALE_BEFORE_LIVE_BACK_S
 
     def _play(self, name: str) -> None:
         if name == "tiktok_503":
@@ -153,6 +166,8 @@ class Story:
             rates["tiktok"] = TIKTOK_DOWN_RATE
         if self.shop.flash_sale_on():
             rates["shopee"] = FLASH_SALE_RATE
+            if self._sale_seen_at is None:
+                self._sale_seen_at = self.elapsed
         return rates
 
     def _tick(self, t: float) -> None:
