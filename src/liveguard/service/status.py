@@ -237,7 +237,7 @@ class StatusService:
     async def run(self, pool: HttpPool, *, flush_every: float = FLUSH_EVERY_S) -> None:
         """Probe on schedule, store in batches and pick up `liveguard mark`; until cancelled."""
         if not self._loaded:
-            await asyncio.to_thread(self.load)
+            self.load()  # on the loop, like every other use of the book: one small file
         jobs = jobs_for(self.config.channels)
         scheduler = ProbeScheduler(pool, jobs, self.clock, self.record, environ=self.environ)
         async with asyncio.TaskGroup() as group:
