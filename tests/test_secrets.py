@@ -1,0 +1,160 @@
+"""Secrets from ${ENV} are used on the wire and appear nowhere else: not in any state file,
+log, audit event, command output, error message or screenshot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from liveguard.adapters.config_file import load_config
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.timekeeping import FixedClock
+from liveguard.service.room import ControlRoom
+from liveguard.ui.app import LiveguardApp
+from tests.conftest import EVENING
+from tests.servers import LoopbackServer, reply, sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRETS = {
+    "PROBE_TOKEN": "probe-s3cret-7f3a",
+    "ORDERS_TOKEN": "orders-s3cret-91bc",
+    "HOOK_TOKEN": "hook-s3cret-44de",
+    "HOOK_SECRET": "sign-s3cret-0a0a",
+}
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as srv:
+        srv.route("/live", reply(503, "live is off"))
+        srv.route("/orders", sequence(reply(500, "boom"), reply(200, json=[])))
+        srv.route("/start", sequence(reply(500), reply(200)))
+        srv.route("/end", reply(200))
+        yield srv
+
+
+@pytest.fixture
+def shop(tmp_path: Path, server: LoopbackServer) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    base = server.url("")
+    (home / "liveguard.toml").write_text(
+        f"""
+[alerts]
+failures_before_down = 1
+
+[[channels]]
+id = "tiktok"
+name = "TikTok Shop"
+live = true
+
+  [[channels.checks]]
+  kind = "http"
+  url = "{base}/live?key=${{PROBE_TOKEN}}"
+  headers = {{ X-Token = "${{PROBE_TOKEN}}" }}
+  every = "1s"
+  timeout = "2s"
+
+[[channels]]
+id = "shopee"
+name = "Shopee"
+
+[[sources]]
+kind = "http-json"
+channel = "shopee"
+url = "{base}/orders"
+every = "1s"
+headers = {{ Authorization = "Bearer ${{ORDERS_TOKEN}}" }}
+
+[[promotions]]
+id = "plan-b"
+name = "Plan B"
+armed = true
+channel = "tiktok"
+grace = "0s"
+
+  [[promotions.actions]]
+  kind = "webhook"
+  url = "{base}/start"
+  headers = {{ Authorization = "Bearer ${{HOOK_TOKEN}}" }}
+  secret = "${{HOOK_SECRET}}"
+  body = {{ reason = "{{reason}}" }}
+  undo = {{ url = "{base}/end" }}
+""",
+        encoding="utf-8",
+    )
+    return home
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
+    env.update(SECRETS, LIVEGUARD_HOME=str(home))
+    env.pop("DISPLAY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "liveguard", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=90, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def leaks(text: str) -> list[str]:
+    return [name for name, value in SECRETS.items() if value in text]
+
+
+def test_secrets_reach_the_wire_and_nowhere_else(
+    shop: Path, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    outputs = []
+    for args in (
+        ["doctor"],
+        ["status", "--json"],
+        ["status"],
+        ["promo", "test", "plan-b"],
+        ["promo", "activate", "--now", "--reason", "live mati"],
+        ["promo", "deactivate", "--now"],
+        ["log", "--json"],
+        ["today", "--json"],
+    ):
+        result = run(shop, *args)
+        outputs.append(f"$ {' '.join(args)} -> {result.returncode}\n{result.stdout}{result.stderr}")
+
+    # The control room too: probes, the failing feed, notifications, a screenshot.
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    config = load_config(shop / "liveguard.toml")
+    clock = FixedClock(EVENING)
+    home = StateHome(Paths.resolve(home=str(shop)), clock).open()
+    screenshot = tmp_path / "room.svg"
+
+    async def drive() -> None:
+        app = LiveguardApp(ControlRoom(config, home, clock, "en"), animations=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(3):
+                await app.room.status.check_once()
+                await app.room.sales.poll_source(0)
+                await pilot.pause()
+            app.save_screenshot(filename=screenshot.name, path=str(screenshot.parent))
+
+    asyncio.run(drive())
+    home.close()
+
+    # The secrets were really used (otherwise this test proves nothing)...
+    seen = "\n".join(f"{r.path}?{r.query} {r.headers}" for r in server.requests)
+    assert SECRETS["PROBE_TOKEN"] in seen
+    assert SECRETS["ORDERS_TOKEN"] in seen
+    assert SECRETS["HOOK_TOKEN"] in seen
+    assert any(r.path == "/start" for r in server.requests)
+    # ...and are nowhere on disk, in any output, or on screen.
+    for path in shop.rglob("*"):
+        if path.is_file() and path.name != "liveguard.toml":
+            assert not leaks(path.read_text(errors="replace")), path
+    for output in outputs:
+        assert not leaks(output), output
+        assert "Traceback" not in output, output
+    assert not leaks(screenshot.read_text())
