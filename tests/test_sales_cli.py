@@ -208,3 +208,14 @@ def test_a_real_process_never_shows_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("liveguard: ") and "not a readable xlsx" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_cli_compacts_days_past_retention(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(home, capsys, "sale", "add", "shopee", "90.000", "--at", "2026-10-01T12:00")
+    assert code == 0
+    assert not (home / "state" / "orders" / "2026-10-01.json").exists()
+    assert (home / "state" / "history" / "2026-10.json").exists()
+    code, out, _ = run(home, capsys, "today", "--date", "2026-10-01", "--json")
+    assert json.loads(out)["total"]["revenue"] == 90_000

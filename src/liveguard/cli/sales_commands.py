@@ -81,10 +81,9 @@ def run_sale_add(ctx: Context, args: argparse.Namespace) -> int:
         order, result = sales.add_sale(
             args.channel, args.amount, order_id=args.order, at=args.at, status=args.status
         )
-    except SaleInputError as exc:
+    except (SaleInputError, StateError) as exc:
         raise CliError(str(exc)) from None
-    except StateError as exc:
-        raise CliError(str(exc)) from None
+    sales.maintain()  # sellers who only use the CLI get old days compacted too
     channel = ctx.config().channel(order.channel)
     print(
         t(
@@ -127,6 +126,8 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
         )
     except (ExportFileError, StateError) as exc:
         raise CliError(str(exc)) from None
+    if outcome.written:
+        sales.maintain()
     refused = bool(outcome.rejected) and not args.skip_bad_rows
     if args.json:
         print(json.dumps(outcome.as_json(), ensure_ascii=False))
