@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -76,6 +77,15 @@ name = "Broken hook"
   [[promotions.actions]]
   kind = "webhook"
   url = "{base}/bad"
+
+[[promotions]]
+id = "slow"
+name = "Slow start"
+grace = "60s"
+
+  [[promotions.actions]]
+  kind = "webhook"
+  url = "{base}/start"
 """,
         encoding="utf-8",
     )
@@ -94,6 +104,7 @@ def test_list_json_has_the_interface_shape(shop: Path) -> None:
             "actions": 2,
         },
         {"id": "broken", "name": "Broken hook", "armed": False, "state": "inactive", "actions": 1},
+        {"id": "slow", "name": "Slow start", "armed": False, "state": "inactive", "actions": 1},
     ]
 
 
@@ -158,3 +169,24 @@ def test_usage_errors_exit_64(shop: Path) -> None:
     assert run(shop, "promo").returncode == 64
     assert run(shop, "log", "--limit", "0").returncode == 64
     assert run(shop, "promo", "frobnicate").returncode == 64
+
+
+def test_ctrl_c_during_the_countdown_cancels_and_sends_nothing(
+    shop: Path, receiver: LoopbackServer
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
+    env.update(LIVEGUARD_HOME=str(shop), USER="ani", LOGNAME="ani", HOOK_TOKEN=SECRET_TOKEN)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "liveguard", "--lang", "en", "promo", "activate", "slow"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # printed once the countdown is on disk
+    assert first.startswith("Slow start: starts in 60 s")
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Slow start: cancelled, nothing was sent" in rest
+    assert receiver.requests == []
+    listed = {p["id"]: p for p in json.loads(run(shop, "promo", "list", "--json").stdout)}
+    assert listed["slow"]["state"] == "armed"

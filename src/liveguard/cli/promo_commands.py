@@ -147,9 +147,6 @@ def _follow(ctx: Context, service: PlanBService, t: Catalog) -> int:
     cancels it. When a control room holds the outbox, leave the sending to it."""
     view = service.view()
     name = view.promotion_name
-    if view.countdown_s is not None:
-        which = "planb.cli.stops_in" if view.phase == "pending_off" else "planb.cli.started"
-        print(t(which, name=name, seconds=view.countdown_s), flush=True)
     # print what changes from here on, not what earlier runs already did
     shown = {(a.index, a.step): (a.status, a.attempts) for a in view.actions}
 
@@ -160,13 +157,20 @@ def _follow(ctx: Context, service: PlanBService, t: Catalog) -> int:
                 shown[(a.index, a.step)] = mark
                 print(t("planb.cli.attempt", label=_label(a, t), result=_status(a, t)), flush=True)
 
+    sent_here = False
+
     async def run() -> None:
+        nonlocal sent_here
         try:
             await service.drain(on_step=progress)
+            sent_here = service.lease.held
         finally:
             await service.aclose()
 
-    try:
+    try:  # Ctrl-C from the first line on cancels a countdown
+        if view.countdown_s is not None:
+            which = "planb.cli.stops_in" if view.phase == "pending_off" else "planb.cli.started"
+            print(t(which, name=name, seconds=view.countdown_s), flush=True)
         asyncio.run(run())
     except KeyboardInterrupt:
         now = service.view()
@@ -177,7 +181,7 @@ def _follow(ctx: Context, service: PlanBService, t: Catalog) -> int:
         return 130
     except StateError as exc:
         raise CliError(str(exc)) from None
-    if not service.lease.held and service.view().state in ("pending", "activating", "deactivating"):
+    if not sent_here:
         print(t("planb.cli.left_to_room"))
         return 0
     final = service.view()
