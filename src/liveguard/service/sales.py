@@ -234,7 +234,10 @@ class SalesService:
             )
         oid = (order_id or "").strip() or f"manual-{now:%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
         order = Order(channel, oid, created, value, state, state.value, "manual")
-        result = self._store([order])[0]
+        try:
+            result = self._store([order])[0]
+        except StateError as exc:  # e.g. the state lock held too long: say so, keep the dialog
+            raise SaleInputError(str(exc)) from None
         return order, result
 
     def parse_time(self, value: str | datetime | None) -> datetime:
@@ -349,9 +352,11 @@ class SalesService:
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
             changed = any(r != "unchanged" for r in self.orders.upsert_many(orders))
-        except (FeedError, StateError) as exc:
+        except Exception as exc:  # a feed, whatever it sends, never stops the room
+            known = isinstance(exc, FeedError | StateError)
+            reason = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
             view = FeedView(
-                source.channel, before.where, "stale", before.last_ok, str(exc), before.orders
+                source.channel, before.where, "stale", before.last_ok, reason, before.orders
             )
         else:
             view = FeedView(source.channel, before.where, "ok", self.clock.now(), "", len(orders))

@@ -106,10 +106,14 @@ class ImportScreen(ModalScreen[str | None]):
         channel = self.query_one("#import-channel", Select).value
         self._read(path, fmt, None if channel is Select.NULL else str(channel))
 
-    @work(thread=True, exclusive=True, group="import-read")
+    @work(thread=True, exclusive=True, group="import-read", exit_on_error=False)
     def _read(self, path: Path, fmt: str, channel: str | None) -> None:
         # Parsing a big export takes seconds; it touches no state, so it runs off the UI thread.
-        result = self.room.sales.preview_import(path, format_name=fmt, channel=channel)
+        result: ImportPreview | str
+        try:
+            result = self.room.sales.preview_import(path, format_name=fmt, channel=channel)
+        except Exception as exc:  # a file that breaks the reader must not close the room
+            result = f"{path.name}: {type(exc).__name__}: {exc}"
         self.app.call_from_thread(self._previewed, result)
 
     def _previewed(self, result: ImportPreview | str) -> None:
