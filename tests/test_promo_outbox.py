@@ -278,7 +278,9 @@ async def test_deactivation_runs_the_undo_and_rearms(
     [end] = hits(receiver, "/end")
     assert end["key"] != start["key"] and str(end["key"]).endswith("-0-undo")
     assert end["headers"]["authorization"] == "Bearer tok-123"  # type: ignore[index]
-    assert h.service.view().state == "armed"
+    rested = h.service.view()
+    assert rested.state == "armed"
+    assert rested.activated_at is not None and rested.deactivated_at is not None  # for impact
     assert h.slept == [5.0]
 
 

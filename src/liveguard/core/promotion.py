@@ -212,7 +212,14 @@ def settle(switch: Switch, entries: Iterable[OutboxEntry], now: datetime) -> Swi
     if any(e.status not in TERMINAL for e in mine):
         return switch
     if target == "idle":
-        return Switch(promotion=switch.promotion, since=now, actor=switch.actor)
+        # the last activation's window stays, so its impact on sales can still be shown
+        return Switch(
+            promotion=switch.promotion,
+            since=now,
+            actor=switch.actor,
+            activated_at=switch.activated_at,
+            deactivated_at=switch.deactivated_at,
+        )
     return replace(switch, phase="active", since=now)
 
 

@@ -112,6 +112,7 @@ class PlanBView:
     reason: str
     channel: str
     activated_at: datetime | None
+    deactivated_at: datetime | None
     activation_id: str
     actions: tuple[ActionView, ...]
     checklist: tuple[tuple[str, bool], ...]
@@ -386,6 +387,7 @@ class PlanBService:
                 "activation_id": after.activation_id,
                 "from": public_state(before, before.promotion) if before.promotion else "none",
                 "previous": before.promotion,
+                "from_phase": before.phase,
                 "to": public_state(after, after.promotion),
                 "phase": after.phase,
                 "by": why,
@@ -707,6 +709,7 @@ class PlanBService:
             reason=sw.reason,
             channel=sw.channel,
             activated_at=sw.activated_at,
+            deactivated_at=sw.deactivated_at,
             activation_id=sw.activation_id,
             actions=tuple(actions),
             checklist=tuple(checklist),

@@ -149,7 +149,13 @@ class PlanBRegion(Region):
                 f"{escape('[x]' if done else '[ ]')} {escape(s)}" for s, done in view.checklist
             ]
         if view.activated_at is not None:
-            lines += ["", f"[b]{t('planb.impact_title')}[/b]"]
+            if view.state == "armed" and view.deactivated_at is not None:
+                zone = self.room.zone
+                start = format_clock(view.activated_at, zone)
+                end = format_clock(view.deactivated_at, zone)
+                lines += ["", f"[b]{t('planb.impact_last_title', start=start, end=end)}[/b]"]
+            else:
+                lines += ["", f"[b]{t('planb.impact_title')}[/b]"]
             if view.impact is None:
                 lines.append(t("planb.impact_none"))
             else:
