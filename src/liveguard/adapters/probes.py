@@ -9,6 +9,7 @@ UNKNOWN, never DOWN: the channel is not to blame.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import socket
@@ -33,7 +34,7 @@ from liveguard.core.timekeeping import Clock
 
 from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
 
-__all__ = ["CheckJob", "ProbeScheduler", "jobs_for", "run_check"]
+__all__ = ["CheckJob", "ProbeScheduler", "jobs_for", "run_check", "warm_up"]
 
 # A little room past the check's timeout for our own bookkeeping; the request itself is
 # bounded by the pool's deadline.
@@ -313,6 +314,16 @@ async def _tcp(check: Check, at: datetime) -> ProbeResult:
     )
 
 
+# -- warming up ----------------------------------------------------------------------------
+def warm_up() -> None:
+    """Import what httpx loads lazily on its first request (anyio's asyncio backend, ~50 ms).
+
+    Run it in a thread (``asyncio.to_thread``) before the first probe round: on the loop it
+    would freeze the screen once; at import time it would slow every start of liveguard.
+    """
+    importlib.import_module("anyio._backends._asyncio")
+
+
 # -- schedule ------------------------------------------------------------------------------
 OnResult = Callable[[CheckJob, ProbeResult], Awaitable[None] | None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -340,7 +351,12 @@ class ProbeScheduler:
 
     async def run_once(self) -> list[tuple[CheckJob, ProbeResult]]:
         """One round: every check once, concurrently; results in job order."""
-        results = await asyncio.gather(*(self._one(job) for job in self.jobs))
+        tasks = []
+        for job in self.jobs:
+            tasks.append(asyncio.ensure_future(self._one(job)))
+            # one check's start per loop turn, not fifty in one go: the screen keeps painting
+            await asyncio.sleep(0)
+        results = await asyncio.gather(*tasks)
         return list(zip(self.jobs, results, strict=True))
 
     async def run(self, rounds: int | None = None) -> None:

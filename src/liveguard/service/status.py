@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from liveguard.adapters.audit_log import AuditLog
 from liveguard.adapters.http_pool import DEFAULT_MAX_CONNECTIONS, HttpPool
-from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for
+from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for, warm_up
 from liveguard.adapters.state_home import StateError, StateHome, current_actor
 from liveguard.adapters.status_store import StatusStore, channel_docs
 from liveguard.core.config import Alerts, Config
@@ -238,6 +238,7 @@ class StatusService:
         """Probe on schedule, store in batches and pick up `liveguard mark`; until cancelled."""
         if not self._loaded:
             self.load()  # on the loop, like every other use of the book: one small file
+        await asyncio.to_thread(warm_up)
         jobs = jobs_for(self.config.channels)
         scheduler = ProbeScheduler(pool, jobs, self.clock, self.record, environ=self.environ)
         async with asyncio.TaskGroup() as group:
