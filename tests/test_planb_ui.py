@@ -139,6 +139,9 @@ async def test_key_activates_then_deactivates_with_the_same_grace(
         assert "ACTIVE · Shopee flash sale + WA" in text
         assert "1. Start flash sale · delivered" in text
         assert "3. Message · done" in text
+        # the message went to the clipboard (OSC 52) and a toast says so, with the saved file
+        assert app.clipboard == "Halo kak! Live TikTok off, pakai LIVEDOWN20 di Shopee ya."
+        assert any("copied" in str(n.message) for n in app._notifications)
         await pilot.press("b")
         assert "Stops in 5 s" in region_text(app)
         clock.advance(timedelta(seconds=5))

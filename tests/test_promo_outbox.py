@@ -87,7 +87,9 @@ def receiver() -> Iterator[LoopbackServer]:
 
 
 class Harness:
-    def __init__(self, config: Config, home: StateHome, clock: FixedClock) -> None:
+    def __init__(
+        self, config: Config, home: StateHome, clock: FixedClock, env: dict[str, str] = ENV
+    ) -> None:
         self.clock = clock
         self.opened: list[str] = []
         self.slept: list[float] = []
@@ -105,7 +107,7 @@ class Harness:
             config,
             home,
             clock=clock,
-            environ=ENV,
+            environ=env,
             sleep=sleep,
             jitter=lambda: 0.5,
             token=lambda: next(tokens),
@@ -335,8 +337,7 @@ async def test_restart_resends_an_interrupted_attempt_with_the_same_key_only(
 async def test_missing_secret_fails_without_sending(
     receiver: LoopbackServer, home: StateHome, clock: FixedClock
 ) -> None:
-    h = Harness(plan_config(receiver.url("")), home, clock)
-    h.service.environ = {"HOOK_TOKEN": "tok"}
+    h = Harness(plan_config(receiver.url("")), home, clock, env={"HOOK_TOKEN": "tok"})
     try:
         await h.run()
     finally:

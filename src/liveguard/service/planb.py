@@ -8,15 +8,12 @@ rest for the CLI and tests; ``run`` is the control room's background loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import secrets
-import sys
-import webbrowser
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, tzinfo
+from dataclasses import replace
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +23,10 @@ from liveguard.adapters.promotion_store import (
     OutboxLease,
     PlanBState,
     PromotionStore,
-    save_text_file,
 )
 from liveguard.adapters.state_home import StateHome, current_actor
 from liveguard.adapters.webhook_sender import SendResult, WebhookSender
-from liveguard.core.config import Action, Config, MissingEnvError, Promotion
-from liveguard.core.orders import Order
+from liveguard.core.config import Action, Config, Promotion
 from liveguard.core.promotion import (
     OutboxEntry,
     Switch,
@@ -40,17 +35,24 @@ from liveguard.core.promotion import (
     action_for,
     arm,
     cancel,
-    decide,
     entries_for,
     expire,
-    parse_retry_after,
     press,
     public_state,
-    render_text,
-    render_webhook,
     settle,
 )
-from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone, local_day
+from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
+
+from .planb_actions import ActionRunner, Opener, open_in_browser
+from .planb_view import (
+    ActionView,
+    ImpactRow,
+    PlanBView,
+    build_view,
+    describe_entry,
+    orders_impact,
+    preview,
+)
 
 __all__ = [
     "ActionView",
@@ -66,61 +68,6 @@ __all__ = [
 LOOP_IDLE_S = 0.5  # how often the control room loop looks at the switch when nothing is due
 
 Sleep = Callable[[float], Awaitable[Any]]
-Opener = Callable[[str], bool]
-
-
-def open_in_browser(url: str) -> bool:
-    """Open a graphical browser when there is one; never a text browser over the control room."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return False
-    try:
-        return bool(webbrowser.open(url, new=2))
-    except webbrowser.Error:
-        return False
-
-
-@dataclass(frozen=True)
-class ActionView:
-    index: int
-    step: str  # do | undo
-    kind: str
-    label: str
-    status: str  # idle | waiting | sending | retrying | delivered | done | failed | cancelled
-    attempts: int = 0
-    retry_in_s: int | None = None
-    error: str = ""
-    detail: str = ""  # the message text, the link, or where the message was saved
-    name: str = ""  # the name the seller gave the action in the config, if any
-
-
-@dataclass(frozen=True)
-class ImpactRow:
-    channel: str
-    since_activation: int  # Rupiah
-    same_window_yesterday: int
-
-
-@dataclass(frozen=True)
-class PlanBView:
-    promotion_id: str
-    promotion_name: str
-    state: str
-    phase: str
-    countdown_s: int | None
-    reason: str
-    channel: str
-    activated_at: datetime | None
-    deactivated_at: datetime | None
-    activation_id: str
-    actions: tuple[ActionView, ...]
-    checklist: tuple[tuple[str, bool], ...]
-    messages: tuple[str, ...]
-    links: tuple[str, ...]
-    impact: tuple[ImpactRow, ...] | None
-    promotion_count: int
-    down: tuple[str, ...] = ()  # names of live channels DOWN now: the banner suggests Plan B
 
 
 class PlanBService:
@@ -153,8 +100,7 @@ class PlanBService:
         self.impact_source = impact
         self.zone: tzinfo = _zone(config.timezone)
         self.lease = OutboxLease(home)
-        self._sender = sender
-        self._own_pool: HttpPool | None = None
+        self.runner = ActionRunner(self.clock, self.environ, sender, opener, jitter)
         self._inflight: set[str] = set()
         self._auto_fired: set[tuple[str, str]] = set()
         # True until the journal has been copied to the audit log by this process: at start
@@ -465,7 +411,7 @@ class PlanBService:
     ) -> None:
         """The control room's loop: wakes on a key press or when something falls due.
         ``outages`` gives the live channels that are DOWN (from the status service)."""
-        self._get_sender()  # build the HTTP client now, not when the first webhook is due
+        self.runner.sender()  # build the HTTP client now, not when the first webhook is due
         while not stop.is_set():
             self.wake.clear()
             if outages is not None:
@@ -530,67 +476,13 @@ class PlanBService:
             action = action_for(promo, claimed) if promo else None
             assert promo is not None and action is not None  # checked by _claim
             values = self.values(sw)
-            if action.kind == "webhook":
-                result, final = await self._send_webhook(claimed, action, values)
-            else:
-                result, final = await asyncio.to_thread(
-                    self._local_action, claimed, promo, action, values
-                )
+            path = self.message_path(promo, claimed.index, action)
+            result, final = await self.runner.run(claimed, action, values, path)
             record = self._attempt_record(final, action, result, final.status)
             self._commit(lambda s: s.with_entry(final).noting(record))
             return final
         finally:
             self._inflight.discard(claimed.key)
-
-    async def _send_webhook(
-        self, entry: OutboxEntry, action: Action, values: TemplateValues
-    ) -> tuple[SendResult, OutboxEntry]:
-        now = self.clock.now()
-        try:
-            request = render_webhook(
-                action, values, self.environ, key=entry.key, timestamp=int(now.timestamp())
-            )
-        except MissingEnvError as exc:
-            result = SendResult(None, str(exc))
-            return result, replace(entry, status="failed", error=str(exc), next_at=None)
-        result = await self._get_sender().send(request, action.timeout.total_seconds())
-        after = self.clock.now()
-        decision = decide(
-            entry.attempts,
-            http_status=result.http_status,
-            error=result.error,
-            retry_after_s=parse_retry_after(result.retry_after, after),
-            jitter=self.jitter(),
-        )
-        next_at = (
-            after + timedelta(seconds=decision.delay_s) if decision.status == "retrying" else None
-        )
-        final = replace(
-            entry,
-            status=decision.status,
-            next_at=next_at,
-            http_status=result.http_status,
-            error="" if decision.status == "delivered" else decision.reason,
-        )
-        return result, final
-
-    def _local_action(
-        self, entry: OutboxEntry, promo: Promotion, action: Action, values: TemplateValues
-    ) -> tuple[SendResult, OutboxEntry]:
-        error = ""
-        if action.kind == "message":
-            text = render_text(action.text, values, {}, mask=True)
-            try:
-                save_text_file(self.message_path(promo, entry.index, action), text)
-            except OSError as exc:
-                error = f"could not save the message ({exc.strerror or exc})"
-        elif action.kind == "link" and self.opener is not None:
-            # not opened (no graphical browser): the link is shown in the region and the CLI
-            with contextlib.suppress(OSError, MissingEnvError):
-                self.opener(render_text(action.url, values, self.environ, in_url=True))
-        # a checklist is "done" once shown; its ticks are the seller's
-        final = replace(entry, status="done", error=error, next_at=None)
-        return SendResult(None, error), final
 
     def _attempt_record(
         self, entry: OutboxEntry, action: Action | None, result: SendResult, outcome: str
@@ -616,22 +508,12 @@ class PlanBService:
 
     def use_pool(self, pool: HttpPool) -> None:
         """Send webhooks through the room's one shared pool (not closed by ``aclose``)."""
-        if self._sender is None:
-            self._sender = WebhookSender(pool)
-
-    def _get_sender(self) -> WebhookSender:
-        if self._sender is None:
-            self._own_pool = HttpPool()
-            self._sender = WebhookSender(self._own_pool)
-        return self._sender
+        self.runner.use_pool(pool)
 
     async def aclose(self) -> None:
         self.flush_journal()
         self.lease.release()
-        if self._own_pool is not None:
-            await self._own_pool.aclose()
-            self._own_pool = None
-            self._sender = None
+        await self.runner.aclose()
 
     def log(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The audit log, newest last (with any record still waiting in the journal)."""
@@ -659,219 +541,14 @@ class PlanBService:
             return self.press(reason=reason, channel=channel_id)
         return None
 
-    # -- the view --------------------------------------------------------------------------
-    def view(self) -> PlanBView:
-        state = self.state()
-        sw = self.switch(state)
-        promo = self.promotion(sw)
-        now = self.clock.now()
-        countdown = sw.countdown(now)
-        actions: list[ActionView] = []
-        checklist: list[tuple[str, bool]] = []
-        messages: list[str] = []
-        links: list[str] = []
-        if promo is not None:
-            values = self.values(sw)
-            mine = {
-                e.key: e
-                for e in state.entries
-                if e.activation_id == sw.activation_id and sw.activation_id
-            }
-            ticks = set(state.ticks.get(sw.activation_id or "-", ()))
-            for i, action in enumerate(promo.actions):
-                for step, target in (("do", action), ("undo", action.undo)):
-                    if target is None:
-                        continue
-                    entry = next(
-                        (e for e in mine.values() if e.index == i and e.step == step), None
-                    )
-                    if step == "undo" and entry is None:
-                        continue
-                    actions.append(self._action_view(promo, i, step, target, entry, values, now))
-                if action.kind == "checklist":
-                    base = len(checklist)
-                    checklist.extend((s, base + n in ticks) for n, s in enumerate(action.steps))
-                elif action.kind == "message":
-                    messages.append(render_text(action.text, values, {}, mask=True))
-                elif action.kind == "link":
-                    links.append(render_text(action.url, values, {}, mask=True, in_url=True))
-        impact = None
-        if self.impact_source is not None and sw.activated_at is not None:
-            end = sw.deactivated_at or now
-            rows = self.impact_source(sw.activated_at, end)
-            impact = tuple(rows) if rows is not None else None
-        return PlanBView(
-            promotion_id=sw.promotion,
-            promotion_name=promo.name if promo else "",
-            state=public_state(sw, sw.promotion) if sw.promotion else "none",
-            phase=sw.phase,
-            countdown_s=None if countdown is None else int(-(-countdown // 1)),
-            reason=sw.reason,
-            channel=sw.channel,
-            activated_at=sw.activated_at,
-            deactivated_at=sw.deactivated_at,
-            activation_id=sw.activation_id,
-            actions=tuple(actions),
-            checklist=tuple(checklist),
-            messages=tuple(messages),
-            links=tuple(links),
-            impact=impact,
-            promotion_count=len(self.config.promotions),
-            down=tuple(name for _, name, _ in self.down),
-        )
-
-    def _action_view(
-        self,
-        promo: Promotion,
-        index: int,
-        step: str,
-        action: Action,
-        entry: OutboxEntry | None,
-        values: TemplateValues,
-        now: datetime,
-    ) -> ActionView:
-        detail = ""
-        if action.kind == "message":
-            detail = str(self.message_path(promo, index, action))
-        elif action.kind == "link":
-            detail = render_text(action.url, values, {}, mask=True, in_url=True)
-        if entry is None:
-            return ActionView(
-                index, step, action.kind, action.label, "idle", detail=detail, name=action.name
-            )
-        retry_in = None
-        if entry.status == "retrying" and entry.next_at is not None:
-            retry_in = max(0, int(-(-(entry.next_at - now).total_seconds() // 1)))
-        return ActionView(
-            index,
-            step,
-            action.kind,
-            action.label,
-            entry.status,
-            entry.attempts,
-            retry_in,
-            entry.error,
-            detail,
-            action.name,
-        )
-
-    # -- promo test ------------------------------------------------------------------------
+    # -- what it looks like ----------------------------------------------------------------
     def preview(self, promotion_id: str, reason: str = "test") -> list[tuple[str, str, Any]]:
         """What each action of a promotion would do, secrets masked; nothing is sent."""
-        promo = self.config.promotion(promotion_id)
-        if promo is None:
-            raise TransitionError("planb.error.unknown", promotion=promotion_id)
-        now = self.clock.now()
-        sw = Switch(
-            promotion=promo.id,
-            phase="activating",
-            activation_id="TEST",
-            reason=reason,
-            channel=promo.channel,
-            activated_at=now,
-        )
-        values = self.values(sw)
-        out: list[tuple[str, str, Any]] = []
-        for i, action in enumerate(promo.actions):
-            for step, target in (("do", action), ("undo", action.undo)):
-                if target is None:
-                    continue
-                where = f"{i + 1}" + (" undo" if step == "undo" else "")
-                if target.kind == "webhook":
-                    key = f"lg-TEST-{i}-{step}"
-                    out.append(
-                        (
-                            where,
-                            "webhook",
-                            render_webhook(
-                                target,
-                                values,
-                                self.environ,
-                                key=key,
-                                timestamp=int(now.timestamp()),
-                                mask=True,
-                            ),
-                        )
-                    )
-                elif target.kind == "message":
-                    out.append((where, "message", render_text(target.text, values, {}, mask=True)))
-                elif target.kind == "link":
-                    out.append(
-                        (where, "link", render_text(target.url, values, {}, mask=True, in_url=True))
-                    )
-                else:
-                    out.append((where, "checklist", list(target.steps)))
-        return out
+        return preview(self, promotion_id, reason)
 
-
-def describe_entry(entry: Mapping[str, Any], t: Callable[..., str]) -> str:
-    """One line for an audit entry, in the seller's language (details stay as recorded)."""
-    d = entry.get("detail", {})
-    kind = entry.get("kind", "")
-    if kind == "planb.transition" and d.get("by") == "arm":
-        return t("planb.log.arm", promotion=d.get("promotion", ""), previous=d.get("previous", ""))
-    if kind == "planb.transition":
-        return t(
-            "planb.log.transition",
-            promotion=d.get("promotion", ""),
-            **{"from": d.get("from", ""), "to": d.get("to", "")},
-        )
-    if kind == "planb.attempt":
-        result = str(d.get("result", ""))
-        if d.get("status"):
-            result += f" (HTTP {d['status']})"
-        if d.get("error") and result.split()[0] != "delivered":
-            result += f": {d['error']}"
-        if d.get("duration_ms"):
-            result += f" · {d['duration_ms']} ms"
-        return t(
-            "planb.log.attempt",
-            promotion=d.get("promotion", ""),
-            action=d.get("action", ""),
-            step=d.get("step", ""),
-            attempt=d.get("attempt", ""),
-            result=result,
-        )
-    if kind == "planb.tick":
-        return t(
-            "planb.log.tick",
-            promotion=d.get("promotion", ""),
-            step=int(d.get("step", 0)) + 1,
-            ticked="✓" if d.get("ticked") else "✗",
-        )
-    if kind == "status.mark":
-        return t(
-            "planb.log.mark",
-            channel=d.get("channel", ""),
-            mark=d.get("mark", ""),
-            reason=d.get("reason", "") or "-",
-        )
-    return t("planb.log.other", kind=kind) + (f" {d}" if d else "")
-
-
-def orders_impact(
-    day_orders: Callable[[date], Sequence[Order]], zone: tzinfo, channels: Sequence[str]
-) -> Callable[[datetime, datetime], list[ImpactRow]]:
-    """Sales per channel since the activation against the same window yesterday."""
-
-    def revenue(start: datetime, end: datetime) -> dict[str, int]:
-        out: dict[str, int] = {}
-        day = local_day(start, zone)
-        while day <= local_day(end, zone):
-            for order in day_orders(day):
-                if start <= order.created < end and order.counts_as_sale:
-                    out[order.channel] = out.get(order.channel, 0) + order.amount
-            day += timedelta(days=1)
-        return out
-
-    def impact(start: datetime, end: datetime) -> list[ImpactRow]:
-        now, before = (
-            revenue(start, end),
-            revenue(start - timedelta(days=1), end - timedelta(days=1)),
-        )
-        return [ImpactRow(c, now.get(c, 0), before.get(c, 0)) for c in channels]
-
-    return impact
+    # -- the view --------------------------------------------------------------------------
+    def view(self) -> PlanBView:
+        return build_view(self)
 
 
 def _zone(name: str) -> tzinfo:
