@@ -81,13 +81,18 @@ def webhooks(shop: Shop, path: str) -> int:
 
 
 @pytest.fixture
-def room(world: DemoWorld, tmp_path: Path) -> Iterator[ControlRoom]:
+def lang() -> str:
+    return "en"
+
+
+@pytest.fixture
+def room(world: DemoWorld, tmp_path: Path, lang: str) -> Iterator[ControlRoom]:
     """The control room's service on a fresh home holding the demo's config."""
     home_dir = tmp_path / "home"
     config = load_config(world.write_config(home_dir / "liveguard.toml"), environ={})
     clock = SystemClock()
     home = StateHome(Paths.resolve(home=str(home_dir)), clock).open()
-    room = ControlRoom(config, home, clock, "en")
+    room = ControlRoom(config, home, clock, lang)
     room.planb.opener = None  # the link action must not open a browser on a developer's desk
     yield room
     home.close()
@@ -198,6 +203,7 @@ async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: Co
     assert "LIVEDOWN20" in broadcast.body["text"]
 
 
+@pytest.mark.parametrize("lang", ["id"])  # the first test reads the screen in English
 async def test_the_plan_b_key_during_the_outage_fires_once(
     world: DemoWorld, room: ControlRoom
 ) -> None:
