@@ -73,14 +73,15 @@ class OrderStore:
         changes: dict[tuple[str, str], dict[str, object]] = {}
         for i, order in items:
             doc = order.to_doc()
-            before = changes.get(order.key) or current.get(order.key)
+            key = order.key
+            before = changes.get(key) or current.get(key)
             if before is None:
                 results[i] = "added"
             elif before != doc:
                 results[i] = "updated"
             else:
                 continue
-            changes[order.key] = doc
+            changes[key] = doc
         if not changes or dry_run:
             return
 
