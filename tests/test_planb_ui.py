@@ -196,7 +196,7 @@ def prepare(state: str, home: StateHome, clock: FixedClock, config: Config) -> N
     """Put the switch in ``state`` the way a real run would, with nothing left due."""
     if state == "armed":
         return
-    service = PlanBService(config, home, clock=clock, opener=None)
+    service = PlanBService(config, home, clock=clock, opener=None, actor="ani")
     service.press(reason="TikTok Live down")
     if state == "pending":
         clock.advance(timedelta(seconds=2))
@@ -236,6 +236,7 @@ def prepare(state: str, home: StateHome, clock: FixedClock, config: Config) -> N
 
     PromotionStore(home).update(outcome)
     service.advance()
+    service.flush_journal()
     if state == "stopping":
         clock.advance(timedelta(minutes=3))
         service.press()
@@ -293,3 +294,20 @@ async def test_a_long_live_outage_starts_the_armed_promotion_when_opted_in(
         await pilot.pause(0.6)
         assert app.room.planb.view().state == "armed"  # and the same outage does not fire again
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("screen", ["picker", "log"])
+def test_picker_and_audit_log_snapshots(  # type: ignore[no-untyped-def]
+    snap_compare, home: StateHome, clock: FixedClock, screen: str, lang: str
+) -> None:
+    config = ui_config("http://127.0.0.1:9")
+    prepare("active", home, clock, config)
+    room = make_room(home, clock, lang, config)
+    dialog = PromotionPicker if screen == "picker" else AuditLogScreen
+
+    async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.push_screen(dialog(room, pilot.app.t))
+        await pilot.pause()
+
+    assert snap_compare(RegionApp(room), terminal_size=(120, 40), run_before=open_it)
