@@ -73,6 +73,8 @@ class DemoWorld:
 
     def stop(self) -> None:
         if not self._thread.is_alive():
+            if self._thread.ident is None and not self._loop.is_closed():
+                self._loop.close()  # never started
             return
         with contextlib.suppress(Exception):
             self._call(self._stop())
