@@ -20,8 +20,8 @@ from .state_home import StateHome, current_actor
 __all__ = ["AUDIT_FILE", "AuditLog"]
 
 AUDIT_FILE = "audit.json"
-RING_SIZE = 500
-ARCHIVE_BATCH = 100
+RING_SIZE = 200  # about 80 KB: rewritten whole on each audit write, so kept small
+ARCHIVE_BATCH = 50
 
 
 class AuditLog:
