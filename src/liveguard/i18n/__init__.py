@@ -46,7 +46,7 @@ class Catalog:
         self.lang = lang
         self.messages = _messages(lang)
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         text = self.messages.get(key)
         if text is None:
             return key  # a missing key shows itself rather than crashing; tests catch it
