@@ -59,6 +59,8 @@ def test_every_amount_form_a_seller_writes(text: str | int | float, expected: in
         ("12xyz", "unknown unit"),
         ("1.2.3,4,5", "not a number"),
         ("999999999999999", "too large"),
+        ("10000000000000000000000000000", "too large"),
+        ("1" * 60 + "jt", "too large"),
         (True, "not an amount"),
         (float("nan"), "not a number"),
     ],

@@ -98,6 +98,9 @@ def _decimal(s: str, raw: str) -> Decimal:
 
 
 def _round(value: Decimal) -> int:
+    if value > MAX_AMOUNT:
+        # Too large to quantize in the default context; _checked turns it into an error.
+        return MAX_AMOUNT + 1
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
