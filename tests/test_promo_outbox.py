@@ -401,7 +401,16 @@ async def test_auto_activation_after_a_long_outage_fires_once(
     await h.service.drain()
     assert h.service.consider_outage([("tiktok", "TikTok Shop", since)]) is None  # same outage
     await h.service.aclose()
-    assert len(hits(receiver, "/start")) == 1
+    # After a restart the same outage is still settled: the switch's time is on disk.
+    clock.advance(timedelta(minutes=10))
+    again = Harness(config, home, clock)
+    assert again.service.consider_outage([("tiktok", "TikTok Shop", since)]) is None
+    # A new outage, after the seller stopped Plan B, fires again.
+    later = clock.now() - timedelta(minutes=6)
+    assert again.service.consider_outage([("tiktok", "TikTok Shop", later)]) is not None
+    await again.service.drain()
+    await again.service.aclose()
+    assert len(hits(receiver, "/start")) == 2
 
 
 async def test_a_second_process_leaves_sending_to_the_lease_holder(

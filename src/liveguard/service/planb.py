@@ -102,7 +102,6 @@ class PlanBService:
         self.lease = OutboxLease(home)
         self.runner = ActionRunner(self.clock, self.environ, sender, opener, jitter)
         self._inflight: set[str] = set()
-        self._auto_fired: set[tuple[str, str]] = set()
         # True until the journal has been copied to the audit log by this process: at start
         # (a crash may have left records) and after every change.
         self._journal_dirty = True
@@ -524,7 +523,9 @@ class PlanBService:
     def consider_outage(self, down: Sequence[tuple[str, str, datetime]]) -> Switch | None:
         """Given live channels that are DOWN (id, name, since), activate the armed promotion
         when ``alerts.auto_activate_after`` is set and one has been down that long. Each
-        outage fires at most once, so deactivating during it is respected."""
+        outage fires at most once, so deactivating during it is respected: once the switch has
+        moved after an outage began (fired, cancelled, stopped), that outage is settled. The
+        switch's time is on disk, so this holds across restarts too."""
         after = self.config.alerts.auto_activate_after
         if after is None or not down:
             return None
@@ -533,10 +534,9 @@ class PlanBService:
             return None
         now = self.clock.now()
         for channel_id, name, since in down:
-            outage = (channel_id, since.isoformat())
-            if outage in self._auto_fired or now - since < after:
+            settled = sw.since is not None and sw.since >= since
+            if settled or now - since < after:
                 continue
-            self._auto_fired.add(outage)
             reason = f"auto: {name} down since {format_clock(since, self.zone)}"
             return self.press(reason=reason, channel=channel_id)
         return None
