@@ -181,6 +181,9 @@ async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: Co
         assert t("planb.state_armed") in screen_text(app)
         story.advance_to(beat_at("epilogue"))
         assert not shop.flash_sale_on()
+        # Background work stops while the regions are still there: a feed poll that lands
+        # during unmount would redraw a half-removed region (NoMatches; reported to the UI).
+        await room.stop()
 
     # The receiver got each Plan B action exactly once, keyed by one activation.
     got = {r.path: r for r in shop.received()}
@@ -243,6 +246,9 @@ async def test_the_plan_b_key_during_the_outage_fires_once(
         assert webhooks(shop, "/flash-sale/start") == webhooks(shop, "/whatsapp/broadcast") == 1
         assert room.planb.view().reason == ""  # pressed by the seller, not "auto: …"
         assert bells == ["ding"]
+        # Background work stops while the regions are still there: a feed poll that lands
+        # during unmount would redraw a half-removed region (NoMatches; reported to the UI).
+        await room.stop()
     got = {r.path: r for r in shop.received()}
     assert sorted(r.path for r in shop.received()) == ["/flash-sale/start", "/whatsapp/broadcast"]
     assert not got["/flash-sale/start"].body["reason"].startswith("auto")
