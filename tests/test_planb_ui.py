@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.widgets import DataTable, Input
 
 import liveguard.ui
 from liveguard.adapters.config_file import parse_config
@@ -186,6 +187,17 @@ async def test_checklist_ticks_and_the_audit_log_screen(
         kinds = [e["kind"] for e in app.screen.entries]
         assert kinds[0] == "planb.transition" and "planb.attempt" in kinds
         assert kinds[-1] == "planb.tick"
+        table = app.screen.query_one("#audit-table", DataTable)
+        everything = table.row_count
+        await pilot.press("slash", *"checklist")
+        assert isinstance(app.screen, AuditLogScreen)
+        assert 0 < table.row_count < everything
+        app.screen.query_one("#audit-filter", Input).value = ""
+        await pilot.press(*"attempt quietly")  # no match: no rows, and q is typed, not quit
+        assert app.screen.query_one("#audit-filter", Input).value.endswith("quietly")
+        assert table.row_count == 0
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AuditLogScreen)
 
 
 # -- snapshots ---------------------------------------------------------------------------------

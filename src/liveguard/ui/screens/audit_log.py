@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from liveguard.core.timekeeping import format_clock
 from liveguard.service.planb import describe_entry
@@ -23,7 +23,11 @@ SHOWN = 200
 
 
 class AuditLogScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q", "dismiss(None)", show=False)]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", show=False),
+        Binding("q", "dismiss(None)", show=False),
+        Binding("slash", "filter", show=False),
+    ]
 
     def __init__(self, room: ControlRoom, t: Catalog) -> None:
         super().__init__(id="audit-log")
@@ -39,20 +43,47 @@ class AuditLogScreen(ModalScreen[None]):
             if not self.entries:
                 yield Static(t("planb.log.empty"))
             else:
+                yield Input(placeholder=t("planb.log.filter"), id="audit-filter")
                 yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         t = self.t
+        self.rows = [
+            (
+                format_clock(datetime.fromisoformat(entry["at"]), self.room.zone, seconds=True),
+                entry.get("actor", ""),
+                describe_entry(entry, t),
+                entry.get("kind", ""),
+            )
+            for entry in self.entries
+        ]
         for table in self.query(DataTable):
             table.add_columns(
                 t("planb.log.col_time"), t("planb.log.col_actor"), t("planb.log.col_what")
             )
-            for entry in self.entries:
-                at = datetime.fromisoformat(entry["at"])
-                table.add_row(
-                    format_clock(at, self.room.zone, seconds=True),
-                    entry.get("actor", ""),
-                    describe_entry(entry, t),
-                )
-            table.move_cursor(row=len(self.entries) - 1)
+            self._fill(table, "")
             table.focus()
+
+    def _fill(self, table: DataTable[str], text: str) -> None:
+        words = text.casefold().split()
+        table.clear()
+        shown = 0
+        for time_text, actor, what, kind in self.rows:
+            haystack = f"{time_text} {actor} {what} {kind}".casefold()
+            if all(word in haystack for word in words):
+                table.add_row(time_text, actor, what)
+                shown += 1
+        count = self.t("planb.log.shown", shown=shown, total=len(self.rows))
+        self.query_one("#audit-box").border_subtitle = f"{count} · {self.t('planb.log.hint')}"
+        if shown:
+            table.move_cursor(row=shown - 1)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._fill(self.query_one(DataTable), event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_filter(self) -> None:
+        for box in self.query("#audit-filter"):
+            box.focus()
