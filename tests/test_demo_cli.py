@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import pytest
 from liveguard.adapters.config_file import load_config
 from liveguard.cli import home_commands, main
 from liveguard.cli.context import CliError, Context
+from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,16 +83,7 @@ def test_the_home_is_removed_when_the_room_fails(
 
 @pytest.mark.parametrize("speed", ["0", "-1", "abc", "nan", "inf", ""])
 def test_a_bad_speed_is_a_usage_error(speed: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
-    result = subprocess.run(
-        [sys.executable, "-m", "liveguard", "demo", "--speed", speed],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run("demo", "--speed", speed)
     assert result.returncode == 64
     assert "--speed: must be a number above 0" in result.stderr
     assert "Traceback" not in result.stderr

@@ -98,6 +98,16 @@ def room(world: DemoWorld, tmp_path: Path, lang: str) -> Iterator[ControlRoom]:
     home.close()
 
 
+async def tiktok_goes_down(pilot: Pilot[None], world: DemoWorld, room: ControlRoom) -> None:
+    """The 503 beat, then wait until the room says DOWN and the banner shows."""
+    app = pilot.app
+    assert isinstance(app, LiveguardApp)
+    world.story.advance_to(beat_at("tiktok_503"))
+    await until(pilot, "TikTok down", lambda: state_of(room, "tiktok") is State.DOWN)
+    hint = app.t("status.banner_hint", plan_key="b")
+    await until(pilot, "the DOWN banner", lambda: hint in screen_text(app))
+
+
 def headless(room: ControlRoom, bells: list[str]) -> LiveguardApp:
     app = LiveguardApp(room, animations=False)
     app.bell = lambda: bells.append("ding")  # type: ignore[method-assign]
@@ -128,13 +138,7 @@ async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: Co
         assert not bells and not shop.received()
 
         # 2. TikTok Live answers 503: pending, then DOWN; the banner and the bell.
-        story.advance_to(beat_at("tiktok_503"))
-        await until(pilot, "TikTok down", lambda: state_of(room, "tiktok") is State.DOWN)
-        await until(
-            pilot,
-            "the DOWN banner",
-            lambda: t("status.banner_hint", plan_key="b") in screen_text(app),
-        )
+        await tiktok_goes_down(pilot, world, room)
         assert "503" in screen_text(app)
         assert bells == ["ding"]
         assert state_of(room, "shopee") is State.UP
@@ -212,17 +216,11 @@ async def test_the_plan_b_key_during_the_outage_fires_once(
 ) -> None:
     bells: list[str] = []
     app = headless(room, bells)
-    t, shop, story = app.t, world.shop, world.story
+    shop = world.shop
     auto_after = room.config.alerts.auto_activate_after
     assert auto_after is not None
     async with app.run_test(size=(80, 24)) as pilot:
-        story.advance_to(beat_at("tiktok_503"))
-        await until(pilot, "TikTok down", lambda: state_of(room, "tiktok") is State.DOWN)
-        await until(
-            pilot,
-            "the DOWN banner",
-            lambda: t("status.banner_hint", plan_key="b") in screen_text(app),
-        )
+        await tiktok_goes_down(pilot, world, room)
         down_since = next(s.since for s in room.status.statuses() if s.channel == "tiktok")
         assert down_since is not None
 
