@@ -47,12 +47,18 @@ def seen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, object]:
 
 
 def test_the_temporary_home_is_removed_on_exit(
-    seen: dict[str, object], capsys: pytest.CaptureFixture[str]
+    seen: dict[str, object],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    assert main(["demo"]) == 0
+    real_home = tmp_path / "the-sellers-real-home"
+    monkeypatch.setenv("LIVEGUARD_HOME", str(real_home))
+    assert main(["--config", str(tmp_path / "nowhere.toml"), "demo"]) == 0
     home = seen["home"]
     assert isinstance(home, Path) and home.name.startswith("liveguard-demo-")
     assert not home.exists()
+    assert not real_home.exists()  # the seller's own home and config are never touched
     assert seen["live"] == 200 and seen["speed"] == 1.0
     out = capsys.readouterr().out
     assert "POST /flash-sale/start  Idempotency-Key: lg-k-0-do" in out
