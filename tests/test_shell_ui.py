@@ -64,7 +64,7 @@ async def test_the_footer_and_palette_come_from_the_action_table(
         assert footer_actions <= set(shown)
         assert shown["quit"] == "Keluar"
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert titles == [app.t(spec.label) for spec in ACTIONS]
+        assert titles == [app.t(s.label) for s in ACTIONS if s.name != "command_palette"]
 
 
 async def test_keys_can_be_remapped_in_the_config(home: StateHome, clock: FixedClock) -> None:
@@ -77,6 +77,18 @@ async def test_keys_can_be_remapped_in_the_config(home: StateHome, clock: FixedC
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("h")
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_tab_moves_between_the_regions(home: StateHome, clock: FixedClock) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        seen = []
+        for _ in range(3):
+            await pilot.press("tab")
+            seen.append(app.focused.id if app.focused else None)
+        assert set(seen) == {"status", "sales", "planb"}
+        await pilot.press("shift+tab")
+        assert app.focused is not None and app.focused.id == seen[1]
 
 
 async def test_narrow_terminals_stack_the_regions(home: StateHome, clock: FixedClock) -> None:

@@ -27,6 +27,30 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark,f1", "keys.help", "keys.help_long", "keys.group_general"),
     ActionSpec("quit", "q,ctrl+q", "keys.quit", "keys.quit_long", "keys.group_general"),
+    ActionSpec(
+        "command_palette",
+        "ctrl+p",
+        "keys.palette",
+        "keys.palette_long",
+        "keys.group_general",
+        footer=False,
+    ),
+    ActionSpec(
+        "focus_next",
+        "tab",
+        "keys.focus_next",
+        "keys.focus_next_long",
+        "keys.group_general",
+        footer=False,
+    ),
+    ActionSpec(
+        "focus_previous",
+        "shift+tab",
+        "keys.focus_previous",
+        "keys.focus_previous_long",
+        "keys.group_general",
+        footer=False,
+    ),
     ActionSpec("planb", "b", "planb.key", "planb.key_long", "planb.group"),
     ActionSpec(
         "planb_cancel",

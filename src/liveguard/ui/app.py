@@ -168,6 +168,8 @@ class LiveguardApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for spec in ACTIONS:
+            if spec.name == "command_palette":
+                continue  # the palette is already open
             yield SystemCommand(
                 self.t(spec.label), self.t(spec.help), self._palette_runner(spec.name)
             )

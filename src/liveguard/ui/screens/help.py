@@ -36,7 +36,7 @@ class HelpScreen(ModalScreen[None]):
     def _table(self) -> Table:
         t = self.t
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-        table.add_column(t("help.key"), style="bold", no_wrap=True, min_width=10)
+        table.add_column(t("help.key"), style="bold", min_width=8, max_width=14)
         table.add_column(t("help.action"), ratio=1)
         groups: dict[str, list[tuple[str, str]]] = {}
         for spec in ACTIONS:
