@@ -95,13 +95,16 @@ async def test_narrow_terminals_stack_the_regions(home: StateHome, clock: FixedC
     app = make_app(home, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.screen.has_class("-narrow")
-        status, sales, planb = (app.query_one(f"#{n}").region for n in ("status", "sales", "planb"))
-        assert status.y < sales.y < planb.y
+        status, planb, sales = (app.query_one(f"#{n}").region for n in ("status", "planb", "sales"))
+        assert status.y < planb.y < sales.y
+        assert planb.height <= 5  # idle Plan B keeps to its headline; sales stay in view
+        assert sales.bottom <= 23
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         assert not app.screen.has_class("-narrow")
-        status, planb = (app.query_one(f"#{n}").region for n in ("status", "planb"))
+        status, planb, sales = (app.query_one(f"#{n}").region for n in ("status", "planb", "sales"))
         assert status.y == planb.y and status.x < planb.x
+        assert sales.x == status.x and sales.y > status.y and planb.height > status.height
 
 
 async def test_a_state_notice_is_shown_once(home: StateHome, clock: FixedClock) -> None:
@@ -112,3 +115,14 @@ async def test_a_state_notice_is_shown_once(home: StateHome, clock: FixedClock) 
         messages = [n.message for n in app._notifications]
         assert any("moved aside" in m for m in messages)
     assert home.notices == []
+
+
+async def test_background_news_after_quitting_redraws_nothing(
+    home: StateHome, clock: FixedClock
+) -> None:
+    """A feed poll that lands while the app closes must not reach removed widgets."""
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    app.room.notify("all")  # would raise NoMatches if the app were still listening
+    assert app.room._listeners == []

@@ -73,6 +73,10 @@ class ControlRoom:
         return cls(config, home, clock, lang)
 
     # -- change notification: sub-services call notify(area); the UI refreshes that area --
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingsMap
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -70,11 +70,12 @@ class LiveguardApp(App[None]):
     def compose(self) -> ComposeResult:
         yield ShopHeader(self.room)
         yield DownBanner(self.room, self.t)
-        with Horizontal(id="regions"):
-            with Vertical(id="left"):
-                yield StatusRegion(self.room, self.t, id="status")
-                yield SalesRegion(self.room, self.t, id="sales")
+        # Wide: a grid, status over sales on the left and Plan B down the right. Narrow: one
+        # column in this order, so an engaged Plan B sits right under the live status.
+        with Container(id="regions"):
+            yield StatusRegion(self.room, self.t, id="status")
             yield PlanBRegion(self.room, self.t, id="planb")
+            yield SalesRegion(self.room, self.t, id="sales")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -84,6 +85,9 @@ class LiveguardApp(App[None]):
         self.run_worker(self.room.start(), name="room", group="room", exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        # Background work may still finish a poll while Textual removes the widgets: stop
+        # listening first, so no region redraws after it is gone.
+        self.room.unsubscribe(self._on_room_change)
         await self.room.stop()
 
     def on_resize(self, event: Resize) -> None:
