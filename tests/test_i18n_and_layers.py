@@ -115,3 +115,23 @@ def test_adapters_do_not_reach_up() -> None:
         _violations("adapters", {"textual", "liveguard.ui", "liveguard.service", "liveguard.cli"})
         == []
     )
+
+
+def test_the_readme_lists_every_action_key() -> None:
+    readme = (SRC.parents[1] / "README.md").read_text()
+    keys_section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    shown = {
+        "question_mark": "`?`",
+        "escape": "`Esc`",
+        "ctrl+q": "`Ctrl+Q`",
+        "ctrl+p": "`Ctrl+P`",
+        "tab": "`Tab`",
+        "shift+tab": "`Shift+Tab`",
+        "f1": "`F1`",
+    }
+    for spec in ACTIONS:
+        first = spec.keys.split(",")[0].strip()
+        if first.isdigit():
+            assert "`1`–`9`" in keys_section
+            continue
+        assert shown.get(first, f"`{first}`") in keys_section, spec.name
