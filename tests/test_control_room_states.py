@@ -180,3 +180,17 @@ async def test_the_states_read_as_a_seller_expects(
         assert app.room.planb.view().state == "pending"
         await pilot.press("escape")
         assert app.room.planb.view().state == "armed"
+
+
+def test_no_color_snapshot(  # type: ignore[no-untyped-def]
+    snap_compare,
+    home: StateHome,
+    clock: FixedClock,
+    quiet_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NO_COLOR: monochrome, and every state still reads in words."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = room_app(home, clock, quiet_server.url("/live"), "en", "tiktok_down")
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24))
