@@ -223,7 +223,7 @@ def _json_reply(got: tuple[int, str, int] | str, what: str) -> tuple[Any, int]:
         raise _Unknown(f"{what} replied with status {status}")
     try:
         return json.loads(body), elapsed
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested thousands deep
         raise _Unknown(f"{what}: not JSON") from None
 
 

@@ -99,7 +99,7 @@ class Observed:
         if not self._json:
             try:
                 self._json.append(json.loads(self.body or ""))
-            except ValueError:
+            except (ValueError, RecursionError):  # a body nested thousands deep
                 self._json.append(_NOT_JSON)
         return self._json[0]
 
