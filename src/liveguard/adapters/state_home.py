@@ -8,6 +8,7 @@ seller is told in one line (``StateHome.notices``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
 import json
 import os
@@ -24,7 +25,7 @@ from liveguard.core.timekeeping import Clock, SystemClock
 from .atomic_storage import TEMP_MARK, AtomicJSONStorage, CorruptFileError, atomic_write_bytes
 from .paths import Paths
 
-__all__ = ["SCHEMAS", "RoomBusyError", "StateError", "StateHome"]
+__all__ = ["SCHEMAS", "RoomBusyError", "StateError", "StateHome", "StateWriteError"]
 
 # kind -> current schema version. Bump a version and add a step to MIGRATIONS together.
 SCHEMAS: dict[str, int] = {
@@ -48,6 +49,30 @@ class StateError(Exception):
 
 class RoomBusyError(StateError):
     pass
+
+
+class StateWriteError(StateError, OSError):
+    """A state file could not be saved (disk full, read-only): still an OSError for callers
+    that catch those, and a one-line StateError for the seller."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "the disk is full; free some space and try again",
+    errno.EDQUOT: "the disk quota is used up; free some space and try again",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "no permission to write there",
+    errno.EPERM: "no permission to write there",
+}
+
+
+def _write_failure(exc: OSError, folder: Path) -> str:
+    # name the file being saved, not its temp file (already removed)
+    where = str(exc.filename).split(TEMP_MARK)[0] if exc.filename else folder
+    hint = _WRITE_HINTS.get(exc.errno or 0, "")
+    return f"{where}: could not save ({exc.strerror or exc})" + (f": {hint}" if hint else "")
 
 
 def current_actor() -> str:
@@ -119,6 +144,8 @@ class StateHome:
             ) from None
         try:
             yield
+        except OSError as exc:  # a full or read-only disk: one line naming the file
+            raise StateWriteError(_write_failure(exc, self.dir)) from exc
         finally:
             self._write_lock.release()
 
@@ -175,7 +202,10 @@ class StateHome:
             self._move_aside(path, exc.why)
             raw = None
         if raw is None:
-            db.table("_meta").insert({"kind": kind, "schema": SCHEMAS[kind]})
+            try:
+                db.table("_meta").insert({"kind": kind, "schema": SCHEMAS[kind]})
+            except OSError as exc:
+                raise StateWriteError(_write_failure(exc, self.dir)) from exc
         else:
             self._check_version(path, kind, raw, storage)
         self._dbs[path] = db

@@ -1,0 +1,159 @@
+"""Disk full and read-only home: one clear line, no partial or temp files, nothing changed,
+and everything works again once space returns.
+
+A read-only state folder (chmod 0500) is tried for real when it takes effect; as root it
+does not, so the same faults are also injected in-process (tests/disk_fault_child.py gives
+``atomic_storage`` an ``os`` whose new files fail with ENOSPC or EROFS).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from liveguard.adapters import atomic_storage
+from liveguard.adapters.atomic_storage import TEMP_MARK
+from liveguard.adapters.config_file import parse_config
+from liveguard.adapters.state_home import StateError, StateHome
+from liveguard.core.timekeeping import FixedClock
+from liveguard.service.sales import SaleInputError, SalesService
+from liveguard.service.status import StatusService
+from tests.disk_fault_child import FaultyOs
+from tests.fixtures_sales import shop_config
+
+CHILD = Path(__file__).with_name("disk_fault_child.py")
+COMMANDS = {
+    "sale add": ["sale", "add", "shopee", "125000", "--order", "NEW-1"],
+    "mark": ["mark", "tiktok", "down", "--reason", "the live button is gone"],
+}
+
+
+def state_bytes(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
+
+
+def env() -> dict[str, str]:
+    drop = ("LIVEGUARD_HOME", "LIVEGUARD_DEBUG")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def run(args: list[str], *, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = (
+        [sys.executable, str(CHILD), fault, *args]
+        if fault
+        else [sys.executable, "-m", "liveguard", *args]
+    )
+    return subprocess.run(cmd, capture_output=True, text=True, env=env(), timeout=60)
+
+
+@pytest.fixture
+def seeded_home(tmp_path: Path) -> Path:
+    """A home with a config, one sale and one declaration already stored."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    (folder / "liveguard.toml").write_text(shop_config())
+    for args in (
+        ["sale", "add", "shopee", "50000", "--order", "OLD-1"],
+        ["mark", "shopee", "up", "--reason", "checked"],
+    ):
+        done = run(["--home", str(folder), *args])
+        assert done.returncode == 0, done.stderr
+    return folder
+
+
+def assert_one_clear_line(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("liveguard: "), done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert TEMP_MARK not in lines[0]  # the file being saved is named, not a temp file
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(
+    ("fault", "hint"), [("enospc", "the disk is full"), ("erofs", "the disk is read-only")]
+)
+def test_cli_on_a_disk_that_refuses_writes(
+    seeded_home: Path, command: str, fault: str, hint: str
+) -> None:
+    state = seeded_home / "state"
+    before = state_bytes(state)
+    done = run(["--home", str(seeded_home), *COMMANDS[command]], fault=fault)
+    assert_one_clear_line(done, "could not save", hint, str(state))
+    assert state_bytes(state) == before
+    assert not list(state.rglob(f"*{TEMP_MARK}*"))
+    again = run(["--home", str(seeded_home), *COMMANDS[command]])  # space is back
+    assert again.returncode == 0, again.stderr
+    assert state_bytes(state) != before
+
+
+@pytest.fixture
+def read_only(seeded_home: Path) -> Iterator[Path]:
+    state = seeded_home / "state"
+    modes = {p: p.stat().st_mode for p in [state, *state.rglob("*")] if p.is_dir()}
+    for folder in modes:
+        folder.chmod(0o500)
+    try:
+        if os.access(state, os.W_OK):
+            pytest.skip("chmod has no effect here (root); the injected faults cover this")
+        yield state
+    finally:
+        for folder, mode in modes.items():
+            folder.chmod(stat.S_IMODE(mode))
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_cli_on_a_read_only_state_folder(seeded_home: Path, read_only: Path, command: str) -> None:
+    before = state_bytes(read_only)
+    done = run(["--home", str(seeded_home), *COMMANDS[command]])
+    assert_one_clear_line(done, str(read_only))
+    assert state_bytes(read_only) == before
+
+
+# -- in-process: a clear error, then recovery -------------------------------------------------
+@pytest.mark.parametrize("fault", ["enospc", "erofs"])
+def test_services_fail_clearly_and_recover_when_space_returns(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    config = parse_config(shop_config(), "liveguard.toml", {})
+    sales = SalesService(config, home, clock)
+    status = StatusService(config, home, clock)
+    sales.add_sale("shopee", "50000", order_id="OLD-1")
+    status.declare("shopee", "up", "checked", who="ani")
+    before = state_bytes(home.dir)
+
+    faulty = FaultyOs(fault)
+    monkeypatch.setattr(atomic_storage, "os", faulty)
+    with pytest.raises(SaleInputError, match="could not save") as sale_error:
+        sales.add_sale("shopee", "125000", order_id="NEW-1")
+    with pytest.raises(StateError, match="could not save") as mark_error:
+        status.declare("tiktok", "down", "gone", who="ani")
+    for error in (sale_error.value, mark_error.value):
+        assert "\n" not in str(error) and TEMP_MARK not in str(error)
+    assert faulty.failures >= 2
+    # the orders and declarations on disk are the ones before the fault
+    assert state_bytes(home.dir) == before  # orders, declarations and the audit log
+    assert not list(home.dir.rglob(f"*{TEMP_MARK}*"))
+    assert [o.order_id for o in sales.orders.day_orders(sales.today().day)] == ["OLD-1"]
+
+    monkeypatch.undo()  # space returns
+    sales.add_sale("shopee", "125000", order_id="NEW-1")
+    status.declare("tiktok", "down", "gone", who="ani")
+    ids = sorted(o.order_id for o in sales.orders.day_orders(sales.today().day))
+    assert ids == ["NEW-1", "OLD-1"]
+    fresh = StatusService(config, home, clock)
+    fresh.load()
+    marks = {s.channel: s.declaration for s in fresh.statuses()}
+    assert marks["shopee"] is not None and marks["tiktok"] is not None
