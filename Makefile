@@ -35,8 +35,13 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# The torture suite at full size: kill -9 loops, hypothesis fuzzing, network and disk faults.
+STRESS_TESTS := tests/test_state_store.py tests/test_promo_crash.py tests/test_config_fuzz.py \
+	tests/test_promo_fuzz.py tests/test_fuzz_imports.py tests/test_fuzz_replies.py \
+	tests/test_network_faults.py tests/test_disk_faults.py
+
 stress: $(STAMP)
-	$(BIN)/python -m pytest -q --big -m slow
+	$(BIN)/python -m pytest -q --big $(STRESS_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
