@@ -14,6 +14,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from liveguard.service.sales import ImportOutcome, ImportPreview
 
+from ..path_suggester import PathSuggester
+
 if TYPE_CHECKING:
     from liveguard.i18n import Catalog
     from liveguard.service.room import ControlRoom
@@ -39,7 +41,9 @@ class ImportScreen(ModalScreen[str | None]):
         with Vertical(id="import-box", classes="sales-dialog") as box:
             box.border_title = t("sales.import.title")
             yield Label(t("sales.import.path"))
-            yield Input(self.initial_path, id="import-path", compact=True)
+            yield Input(
+                self.initial_path, id="import-path", compact=True, suggester=PathSuggester()
+            )
             with Horizontal(classes="sales-row"):
                 yield Select(
                     [(t("sales.import.auto") if f == "auto" else f, f) for f in FORMATS],
