@@ -159,7 +159,7 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     else:
         try:
             files = home.files()
-            unreadable = _check_state_files(home)
+            unreadable = check_state_files(home)
             line(
                 not unreadable,
                 "state",
@@ -183,7 +183,7 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
-def _check_state_files(home: StateHome) -> str:
+def check_state_files(home: StateHome) -> str:
     """Open every state file the way the program would; report the first one that fails."""
     from liveguard.adapters.state_home import SCHEMAS
 
