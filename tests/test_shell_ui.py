@@ -126,3 +126,18 @@ async def test_background_news_after_quitting_redraws_nothing(
         await pilot.press("q")
     app.room.notify("all")  # would raise NoMatches if the app were still listening
     assert app.room._listeners == []
+
+
+@pytest.mark.parametrize("key", ["question_mark", "o", "d", "s", "i", "a", "k", "l"])
+async def test_escape_always_goes_back(home: StateHome, clock: FixedClock, key: str) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.screen
+        await pilot.press(key)
+        await pilot.pause()
+        opened = app.screen is not main
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is main, f"{key}: Esc did not go back"
+        if key not in ("k",):  # the checklist opens only while a promotion runs
+            assert opened, f"{key} opened no screen"
