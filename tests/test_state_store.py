@@ -311,3 +311,33 @@ def test_a_failed_write_changes_nothing_and_leaves_no_temp(
     day = order(1).created.astimezone(WIB).date()
     assert [o.order_id for o in store.day_orders(day)] == ["o1"]  # the cache was not left ahead
     assert store.upsert(order(2)) == "added"  # recovers when space returns
+
+
+def test_a_batch_over_many_days_syncs_the_folder_once_after_every_file_is_in_place(
+    home: StateHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each day file is still temp + fsync + rename; the orders folder is fsynced once, after
+    the batch's last rename and before upsert_many returns (so the import is durable)."""
+    from liveguard.adapters import atomic_storage, order_store
+
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))  # an existing day is updated, new days are created
+    batch = [order(n * 24 * 60) for n in range(5)] + [order(1)]
+    synced: list[list[str]] = []
+    per_file: list[str] = []
+    real_sync = order_store.fsync_folder
+
+    def recording_sync(folder: Path) -> None:
+        synced.append(sorted(p.name for p in folder.iterdir()))
+        real_sync(folder)
+
+    monkeypatch.setattr(order_store, "fsync_folder", recording_sync)
+    monkeypatch.setattr(atomic_storage, "fsync_folder", lambda folder: per_file.append("dir"))
+    assert store.upsert_many(batch) == ["added"] * 5 + ["unchanged"]
+    assert per_file == []  # no folder sync per file …
+    days = [f"2026-{m}.json" for m in ("11-28", "11-29", "11-30", "12-01", "12-02")]
+    assert synced == [days]  # … one, when every day file was renamed into place, no temp left
+    first_day = order(1).created.astimezone(WIB).date()
+    assert {o.order_id for o in store.day_orders(first_day)} == {"o0", "o1"}
+    assert store.upsert_many(batch) == ["unchanged"] * 6
+    assert len(synced) == 1  # nothing changed: nothing written, nothing synced

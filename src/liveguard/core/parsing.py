@@ -117,11 +117,24 @@ class DateReader:
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
         self._midnights: dict[str, datetime | None] = {}
+        # day text -> ("2026-11-27T", "+07:00"): an "HH:MM:SS" time between them is one
+        # C-level datetime.fromisoformat (three times faster than the arithmetic below).
+        self._iso_days: dict[str, tuple[str, str] | None] = {}
 
     def __call__(self, value: object) -> datetime:
         if type(value) is str:
             day_text, sep, clock = value.partition(" ")
             if sep:
+                iso_day = self._iso_days.get(day_text, _NO_DAY)
+                if iso_day is _NO_DAY:
+                    iso_day = self._iso_days[day_text] = self._iso_day(day_text)
+                if iso_day is not None and len(clock) == 8 and clock < "24":
+                    try:
+                        return datetime.fromisoformat(iso_day[0] + clock + iso_day[1]).astimezone(
+                            UTC
+                        )
+                    except ValueError:
+                        pass  # not HH:MM:SS (e.g. dots): the general path below
                 midnight = self._midnights.get(day_text, _UNSEEN)
                 if midnight is _UNSEEN:
                     midnight = self._midnights[day_text] = self._midnight(day_text)
@@ -129,6 +142,15 @@ class DateReader:
                 if midnight is not None and seconds is not None:
                     return midnight + timedelta(seconds=seconds)
         return parse_datetime(value, self.zone)
+
+    def _iso_day(self, day_text: str) -> tuple[str, str] | None:
+        midnight = self._midnights.get(day_text, _UNSEEN)
+        if midnight is _UNSEEN:
+            midnight = self._midnights[day_text] = self._midnight(day_text)
+        if midnight is None:
+            return None
+        local = midnight.astimezone(self.zone).isoformat()  # 2026-11-27T00:00:00+07:00
+        return local[:11], local[19:]
 
     def _midnight(self, day_text: str) -> datetime | None:
         m = _YMD.match(day_text) or _DMY.match(day_text)
@@ -141,6 +163,7 @@ class DateReader:
 
 
 _UNSEEN = datetime.min
+_NO_DAY = ("", "")
 
 
 def _clock_seconds(clock: str) -> int | None:

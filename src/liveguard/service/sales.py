@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -299,8 +300,8 @@ class SalesService:
         outcome.results["unchanged"] += len(parsed.orders) - len(fresh)
         with no_cyclic_gc():
             results = self._store(fresh, dry_run=dry_run)
-        for result in results:
-            outcome.results[result] += 1
+        for result, count in Counter(results).items():
+            outcome.results[result] += count
         outcome.written = not dry_run
         return outcome
 

@@ -55,20 +55,46 @@ class ParsedExport:
 
 
 class _Pending:
-    """An order being assembled from its lines (slots: there is one per order of a big file)."""
+    """An order being assembled from its lines (slots: there is one per order of a big file).
 
-    __slots__ = ("amount", "amount_cell", "bad", "created", "first_row", "lines", "raw_status")
+    Lines are folded in as they come: ``status`` is the strongest status of the good lines
+    so far (None: no good line yet) and ``total`` the sum of those lines' amounts.
+    """
+
+    __slots__ = (
+        "amount",
+        "amount_cell",
+        "bad",
+        "created",
+        "first_row",
+        "raw_status",
+        "status",
+        "total",
+    )
 
     def __init__(
-        self, first_row: int, created: datetime | None, amount_cell: Cell, raw_status: str
+        self,
+        first_row: int,
+        created: datetime | None,
+        amount_cell: Cell,
+        amount: int | None,
+        raw_status: str,
     ) -> None:
         self.first_row = first_row
         self.created = created
         self.amount_cell = amount_cell
-        self.amount: int | None = None
-        self.lines: list[tuple[OrderStatus, int]] = []
+        self.amount = amount
         self.raw_status = raw_status
         self.bad = created is None
+        self.status: OrderStatus | None = None
+        self.total = 0
+
+    def add_line(self, status: OrderStatus, amount: int) -> None:
+        best = self.status
+        if status is best:
+            self.total += amount
+        elif best is None or _STATUS_RANK[status] < _STATUS_RANK[best]:
+            self.status, self.total = status, amount
 
 
 class _Reader:
@@ -80,7 +106,8 @@ class _Reader:
         self.errors: list[RowError] = []
         self.amounts: dict[Cell, int] = {}
         self.read_date = DateReader(zone)
-        self.statuses: dict[tuple[Cell, Cell], OrderStatus | None] = {}
+        self.statuses: dict[tuple[Cell, Cell], tuple[OrderStatus | None, str]] = {}
+        self.line_amounts = fmt.line_amounts
         self.has_status = plan.status is not None
         self.has_side = plan.side_status is not None
         # Missing optional columns are picked from the id column and ignored.
@@ -103,22 +130,22 @@ class _Reader:
     def cell(self, cells: Sequence[Cell], index: int | None) -> Cell:
         return cells[index] if index is not None and index < len(cells) else None
 
-    def status_of(self, number: int, main: Cell, side: Cell) -> OrderStatus | None:
-        # A file holds a handful of distinct status cells: classify each pair once.
+    def status_of(self, main: Cell, side: Cell) -> tuple[OrderStatus | None, str]:
+        """(normalised status, raw status text) of a status cell pair, classified once per
+        distinct pair (a file holds a handful)."""
         key = (main, side)
-        if key in self.statuses:
-            status = self.statuses[key]
-        else:
+        known = self.statuses.get(key)
+        if known is None:
             text = cell_text(main)
-            status = classify_status(text, cell_text(side)) if text else None
-            self.statuses[key] = status
-        if status is None:
-            self.fail(number, self.plan.status, "", "empty status")
-        return status
+            known = self.statuses[key] = (
+                classify_status(text, cell_text(side)) if text else None,
+                text,
+            )
+        return known
 
     def line(self, number: int, cells: Sequence[Cell]) -> None:
         # The hot loop of big imports: one C-level pick of the five cells, strings used as
-        # they are unless they need trimming.
+        # they are unless they need trimming, cached statuses and amounts looked up inline.
         try:
             order_id, status_cell, side_cell, amount_cell, created_cell = self.pick(cells)
         except IndexError:
@@ -130,24 +157,29 @@ class _Reader:
                 self.fail(number, self.plan.order_id, "", "empty order id")
                 return
         status: OrderStatus | None = OrderStatus.PAID
+        raw_status = ""
         if self.has_status:
-            status = self.status_of(number, status_cell, side_cell if self.has_side else "")
+            known = self.statuses.get((status_cell, side_cell if self.has_side else ""))
+            if known is None:
+                known = self.status_of(status_cell, side_cell if self.has_side else "")
+            status, raw_status = known
+            if status is None:
+                self.fail(number, self.plan.status, "", "empty status")
         pending = self.pending.get(order_id)
         if pending is None:
-            created = self._created(number, created_cell)
-            raw_status = cell_text(status_cell) if self.has_status else ""
-            pending = _Pending(number, created, amount_cell, raw_status)
+            try:
+                created: datetime | None = self.read_date(created_cell)
+            except DateError as exc:
+                self.fail(number, self.plan.created, created_cell, str(exc))
+                created = None
+            line_amount = self.amounts.get(amount_cell)
+            if line_amount is None:
+                line_amount = self._amount(number, amount_cell, status)
+            pending = _Pending(number, created, amount_cell, line_amount, raw_status)
             self.pending[order_id] = pending
-            line_amount = pending.amount = self._amount(number, amount_cell, status)
-        elif self.fmt.line_amounts or (
-            amount_cell != pending.amount_cell and not _empty(amount_cell)
-        ):
+        elif self.line_amounts or (amount_cell != pending.amount_cell and not _empty(amount_cell)):
             line_amount = self._amount(number, amount_cell, status)
-            if (
-                not self.fmt.line_amounts
-                and line_amount is not None
-                and line_amount != pending.amount
-            ):
+            if not self.line_amounts and line_amount is not None and line_amount != pending.amount:
                 message = f"differs from row {pending.first_row} of the same order"
                 self.fail(number, self.plan.amount, amount_cell, message)
                 line_amount = None
@@ -156,14 +188,7 @@ class _Reader:
         if status is None or line_amount is None:
             pending.bad = True
             return
-        pending.lines.append((status, line_amount))
-
-    def _created(self, number: int, value: Cell) -> datetime | None:
-        try:
-            return self.read_date(value)
-        except DateError as exc:
-            self.fail(number, self.plan.created, value, str(exc))
-            return None
+        pending.add_line(status, line_amount)
 
     def _amount(self, number: int, value: Cell, status: OrderStatus | None) -> int | None:
         # Price points repeat across thousands of orders: parse each distinct cell once.
@@ -185,23 +210,21 @@ class _Reader:
         return amount
 
     def orders(self, channel: str, source: str) -> list[Order]:
-        out = []
-        for order_id, p in self.pending.items():
-            if p.bad or p.created is None or not p.lines:
-                continue
-            if len(p.lines) == 1:
-                status, amount = p.lines[0]
-                out.append(
-                    Order(channel, order_id, p.created, amount, status, p.raw_status, source)
-                )
-                continue
-            status = min((s for s, _ in p.lines), key=_STATUS_RANK.__getitem__)
-            if self.fmt.line_amounts:
-                amount = sum(a for s, a in p.lines if s is status)
-            else:
-                amount = p.amount or 0
-            out.append(Order(channel, order_id, p.created, amount, status, p.raw_status, source))
-        return out
+        # Shopee/TikTok repeat the order's amount on each line; Lazada/CSV lines add up.
+        sums = self.line_amounts
+        return [
+            Order(
+                channel,
+                order_id,
+                p.created,
+                p.total if sums else p.amount,
+                p.status,
+                p.raw_status,
+                source,
+            )
+            for order_id, p in self.pending.items()
+            if not p.bad and p.status is not None and p.created is not None and p.amount is not None
+        ]
 
 
 def _empty(value: Cell) -> bool:
