@@ -67,6 +67,8 @@ CELLS = st.one_of(
 )
 ENCODINGS = ("utf-16", "utf-16-le", "cp1252", "latin-1", "utf-8")
 MB = 1_000_000
+GOOD = [Sample("A1", "28/11/2026 19.30", "125.000", "Selesai")]
+GOOD_MORE = [Sample(f"B{i}", "28/11/2026 20.00", "50.000", "Dibatalkan") for i in range(5)]
 
 
 def examples(big: bool) -> int:
@@ -204,7 +206,20 @@ def test_zip_of_garbage_named_xlsx(sales: SalesService, tmp_path: Path, big: boo
     )
 
     @fuzz_settings(big)
-    @given(st.lists(st.tuples(st.one_of(names, st.text(max_size=8)), st.binary(max_size=300))))
+    @given(
+        st.lists(
+            st.tuples(
+                st.one_of(
+                    names,
+                    st.text(
+                        st.characters(exclude_characters="\x00", exclude_categories=["Cs"]),
+                        max_size=8,
+                    ),
+                ),
+                st.binary(max_size=300),
+            )
+        )
+    )
     def check(entries: list[tuple[str, bytes]]) -> None:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
@@ -218,8 +233,64 @@ def test_zip_of_garbage_named_xlsx(sales: SalesService, tmp_path: Path, big: boo
     check()
 
 
+def test_real_workbook_with_a_damaged_sheet(sales: SalesService, tmp_path: Path, big: bool) -> None:
+    """openpyxl opens read-only workbooks lazily: damage inside a sheet shows up mid-rows."""
+    good = write_shopee_xlsx(tmp_path / "good.xlsx", [*GOOD, *GOOD_MORE])
+    with zipfile.ZipFile(good) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheets = sorted(n for n in parts if n.startswith("xl/worksheets/") or "sharedStrings" in n)
+
+    @fuzz_settings(big)
+    @given(
+        st.sampled_from(sheets),
+        st.lists(st.tuples(st.integers(0, 100_000), st.binary(max_size=4)), min_size=1, max_size=6),
+        st.integers(0, 100_000),
+    )
+    def check(part: str, edits: list[tuple[int, bytes]], cut: int) -> None:
+        data = bytearray(parts[part])
+        for at, replacement in edits:
+            at %= len(data)
+            data[at : at + len(replacement)] = replacement
+        if cut % 3 == 0:
+            data = data[: cut % len(data)]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in parts.items():
+                archive.writestr(name, bytes(data) if name == part else content)
+        path = tmp_path / "damaged.xlsx"
+        path.write_bytes(buffer.getvalue())
+        attempt(sales, path)
+
+    check()
+
+
+def test_a_workbook_damaged_past_its_first_rows_names_the_row(
+    sales: SalesService, tmp_path: Path
+) -> None:
+    """Found by fuzzing: openpyxl parses a read-only sheet as it goes, so the damage raised a
+    bare ParseError/ValueError from the middle of the rows."""
+    good = write_shopee_xlsx(tmp_path / "good.xlsx", [*GOOD, *GOOD_MORE])
+    with zipfile.ZipFile(good) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    bad_number = sheet.replace(
+        '<c r="A4" t="inlineStr"><is><t>B1</t></is></c>', '<c r="A4" t="n"><v>x</v></c>'
+    )
+    cut_short = sheet[: sheet.index('<row r="5"') + 40]
+    for name, damaged in (("number.xlsx", bad_number), ("cut.xlsx", cut_short)):
+        assert damaged != sheet
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            for part, content in parts.items():
+                fresh = damaged.encode() if part == "xl/worksheets/sheet1.xml" else content
+                archive.writestr(part, fresh)
+        result = attempt(sales, path)
+        assert isinstance(result, str) and "readable" in result, result
+        if name == "number.xlsx":
+            assert "row 4: not readable (damaged sheet: ValueError)" in result
+
+
 # -- fixed nasty files ------------------------------------------------------------------------
-GOOD = [Sample("A1", "28/11/2026 19.30", "125.000", "Selesai")]
 
 
 def shopee_csv_rows(cell_at: int, value: str) -> list[list[str]]:

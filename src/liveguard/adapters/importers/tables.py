@@ -21,12 +21,16 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary .xls
 _SHEET_NAMES = ("orders", "order", "pesanan")
 
 
-# What reading the rows may raise; the caller turns it into an ExportFileError naming the row.
-READ_ERRORS = (csv.Error, UnicodeDecodeError)
-
-
 class ExportFileError(Exception):
     """The file itself cannot be read: one line naming the file and why."""
+
+
+class DamagedSheetError(Exception):
+    """A workbook opened (read-only, lazily) but one of its rows cannot be parsed."""
+
+
+# What reading the rows may raise; the caller turns it into an ExportFileError naming the row.
+READ_ERRORS = (csv.Error, UnicodeDecodeError, DamagedSheetError)
 
 
 @dataclass
@@ -96,14 +100,25 @@ def _xlsx_table(path: Path) -> Iterator[Table]:
     try:
         names = {name.strip().lower(): name for name in book.sheetnames}
         sheet_name = next((names[n] for n in _SHEET_NAMES if n in names), book.sheetnames[0])
-        cells = book[sheet_name].iter_rows(values_only=True)
-        header_row = next(cells, ())
+        cells = _guarded(book[sheet_name].iter_rows(values_only=True))
+        try:
+            header_row = next(cells, ())
+        except DamagedSheetError as exc:
+            raise ExportFileError(f"{path}: row 1: not readable ({exc})") from None
         header = ["" if h is None else str(h).strip() for h in header_row]
 
         yield Table("xlsx", header, enumerate(cells, start=2))
     finally:
         book.close()
         fh.close()
+
+
+def _guarded(rows: Iterator[tuple[Cell, ...]]) -> Iterator[tuple[Cell, ...]]:
+    """Rows of a sheet; openpyxl parses the XML only as it goes, so damage surfaces here."""
+    try:
+        yield from rows
+    except Exception as exc:  # ParseError, ValueError, IndexError…: openpyxl raises many kinds
+        raise DamagedSheetError(f"damaged sheet: {type(exc).__name__}") from None
 
 
 def cell_text(value: Cell) -> str:
