@@ -8,6 +8,7 @@ it was. ``--big`` runs thousands of cases per strategy instead of ~200.
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import subprocess
@@ -342,6 +343,23 @@ def test_a_file_that_is_a_folder_or_missing(sales: SalesService, tmp_path: Path)
     assert "cannot read" in str(attempt(sales, tmp_path / "nope.csv"))
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_excel_unicode_text_utf16_with_tabs_is_read(
+    sales: SalesService, tmp_path: Path, encoding: str
+) -> None:
+    """Excel's "Unicode Text" export: UTF-16 with a BOM, tab-separated (was read as cp1252)."""
+    rows = [SHOPEE_HEADERS, *([str(c) for c in r] for r in shopee_rows([*GOOD, *GOOD_MORE]))]
+    text = "\r\n".join("\t".join(r) for r in rows) + "\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    path = tmp_path / "Order.all.txt"
+    path.write_bytes(data)
+    result = attempt(sales, path)
+    assert isinstance(result, ImportOutcome) and result.written, result
+    assert result.format == "shopee" and result.orders == 6 and not result.rejected
+
+
 # -- the real command on nasty files --------------------------------------------------------
 def nasty_files(folder: Path) -> dict[str, Path]:
     folder.mkdir()
@@ -352,6 +370,16 @@ def nasty_files(folder: Path) -> dict[str, Path]:
         "empty.csv": b"",
         "ole.xls": b"\xd0\xcf\x11\xe0" + bytes(500),
     }
+    good = write_shopee_xlsx(folder / "good.xlsx", [*GOOD, *GOOD_MORE])
+    with zipfile.ZipFile(good) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].replace(b"<t>B1</t>", b"<t>B1</t></is></c></t>")
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as archive:
+        for part, content in parts.items():
+            archive.writestr(part, sheet if part == "xl/worksheets/sheet1.xml" else content)
+    files["damaged.xlsx"] = damaged.getvalue()
+    good.unlink()
     out = {}
     for name, data in files.items():
         out[name] = folder / name
@@ -377,5 +405,6 @@ def test_liveguard_import_on_nasty_files_says_one_line(tmp_path: Path) -> None:
         assert done.returncode != 0, name
         assert len(lines) == 1 and lines[0].startswith("liveguard: "), (name, done.stderr)
         assert "Traceback" not in done.stderr + done.stdout
+        assert "unexpected error" not in done.stderr and str(path) in done.stderr, done.stderr
         after = state_bytes(home / "state") if (home / "state").exists() else {}
         assert after == before or not before, name

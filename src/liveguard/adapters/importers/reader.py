@@ -17,7 +17,7 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, DateReader, classify_status, parse_datetime
 
 from .formats import ColumnPlan, ExportFormat
-from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank
+from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank, read_error
 
 __all__ = ["ParsedExport", "RowError", "read_orders"]
 
@@ -247,7 +247,9 @@ def read_orders(
             rows_read += 1
             line(number, cells)
     except READ_ERRORS as exc:
-        raise ExportFileError(f"{path}: row {number + 1}: not readable ({exc})") from None
+        raise ExportFileError(
+            f"{path}: row {number + 1}: not readable ({read_error(exc)})"
+        ) from None
     orders = reader.orders(channel, f"import:{fmt.name}")
     return ParsedExport(fmt.name, channel, orders, rows_read, reader.errors)
 

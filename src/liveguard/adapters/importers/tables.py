@@ -5,6 +5,7 @@ Row numbers are the ones a seller sees in a spreadsheet (the header is row 1).
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExportFileError", "Table", "cell_text", "is_blank", "open_table"]
+__all__ = ["ExportFileError", "Table", "cell_text", "is_blank", "open_table", "read_error"]
 
 Cell = Any  # str from CSV; str, int, float, datetime or None from xlsx
 
@@ -57,8 +58,8 @@ def open_table(path: Path) -> Iterator[Table]:
             yield table
 
 
-def _delimiter(head: bytes) -> str:
-    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+def _delimiter(head: bytes, encoding: str = "utf-8") -> str:
+    first = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
     line = first[0] if first else ""
     counts = {d: line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
@@ -68,17 +69,20 @@ def _delimiter(head: bytes) -> str:
 @contextmanager
 def _csv_table(path: Path, head: bytes) -> Iterator[Table]:
     encoding = "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the 4096-byte edge
-            encoding = "cp1252"  # what Excel on Windows writes for "CSV" without UTF-8
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Excel's "Unicode Text": UTF-16 with a BOM, tab-separated
+    else:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # not just a character cut at the 4096-byte edge
+                encoding = "cp1252"  # what Excel on Windows writes for "CSV" without UTF-8
     with path.open("r", encoding=encoding, errors="strict", newline="") as text:
-        reader = csv.reader(text, delimiter=_delimiter(head))
+        reader = csv.reader(text, delimiter=_delimiter(head, encoding))
         try:
             header = next(reader, [])
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise ExportFileError(f"{path}: not a readable CSV file ({exc})") from None
+            raise ExportFileError(f"{path}: not a readable CSV file ({read_error(exc)})") from None
 
         yield Table("csv", [h.strip() for h in header], enumerate(reader, start=2))
 
@@ -111,6 +115,20 @@ def _xlsx_table(path: Path) -> Iterator[Table]:
     finally:
         book.close()
         fh.close()
+
+
+def read_error(exc: Exception) -> str:
+    """Why a row could not be read, in words: not the codec's internals."""
+    if isinstance(exc, UnicodeDecodeError):
+        names = {
+            "charmap": "Windows-1252",
+            "utf-8": "UTF-8",
+            "utf-16-le": "UTF-16",
+            "utf-16-be": "UTF-16",
+        }
+        codec = names.get(exc.encoding, exc.encoding)
+        return f"not {codec} text: byte 0x{exc.object[exc.start]:02x} cannot be read"
+    return str(exc)
 
 
 def _guarded(rows: Iterator[tuple[Cell, ...]]) -> Iterator[tuple[Cell, ...]]:
