@@ -234,6 +234,7 @@ async def test_order_feed_is_ok_or_stale_keeping_what_it_knew(
         assert view.state == "stale", view
         readable(view.reason)
         assert not view.reason.startswith("unexpected"), (seed, view.reason)
+        assert not view.reason.endswith(": "), (seed, view.reason)  # a reason with no words
         assert (view.last_ok, view.orders) == (known.last_ok, known.orders)
         assert sales.today().channel("wa") == revenue  # nothing known was touched
     print(f"order feed: {stale} of {cases(big)} replies left it stale with a reason")

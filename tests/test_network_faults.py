@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.order_feed import FeedError, fetch_orders
 from liveguard.adapters.probes import run_check
 from liveguard.adapters.state_home import StateHome
-from liveguard.core.config import Check
+from liveguard.core.config import Check, OrderSource
 from liveguard.core.status import State
-from liveguard.core.timekeeping import FixedClock
+from liveguard.core.timekeeping import FixedClock, load_zone
 from liveguard.service.planb import PlanBService
 from liveguard.ui.screens.help import HelpScreen
 from tests.conftest import make_app
@@ -66,6 +67,20 @@ async def test_each_fault_has_its_own_reason(
         return
     state, reason = REASONS[fault]
     assert result.outcome is state and reason in result.reason, result
+
+
+@pytest.mark.parametrize("fault", [*REASONS, "dns"])
+async def test_the_order_feed_goes_stale_saying_the_same(
+    net: FaultyNetwork, pool: HttpPool, clock: FixedClock, fault: str
+) -> None:
+    urls = net.urls()
+    if fault not in urls:
+        pytest.skip("openssl is not installed: no TLS server")
+    source = OrderSource("http-json", "wa", urls[fault], timeout=SHORT)
+    with pytest.raises(FeedError) as caught:
+        await fetch_orders(source, pool, load_zone("Asia/Jakarta"), {})
+    words = {"dns": "DNS", **{k: reason for k, (_, reason) in REASONS.items()}}[fault]
+    assert words in str(caught.value) and "Error" not in str(caught.value), caught.value
 
 
 async def test_a_429_storm_is_retried_after_the_asked_delay_with_one_key(

@@ -20,6 +20,7 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, classify_status, parse_datetime
 
 from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
+from .probes import describe_http_error
 
 __all__ = ["FeedError", "fetch_orders", "parse_feed"]
 
@@ -50,9 +51,7 @@ async def fetch_orders(
     except PoolBusy as exc:
         raise FeedError(f"liveguard busy: {exc}") from None
     except httpx.HTTPError as exc:
-        raise FeedError(
-            f"cannot fetch: {type(exc).__name__}: {exc or 'connection failed'}"
-        ) from None
+        raise FeedError(f"cannot fetch: {describe_http_error(exc)}") from None
     if not 200 <= reply.status < 300:
         raise FeedError(f"status {reply.status} (expected 2xx)")
     if reply.truncated:

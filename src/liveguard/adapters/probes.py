@@ -34,7 +34,7 @@ from liveguard.core.timekeeping import Clock
 
 from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
 
-__all__ = ["CheckJob", "ProbeScheduler", "jobs_for", "run_check", "warm_up"]
+__all__ = ["CheckJob", "ProbeScheduler", "describe_http_error", "jobs_for", "run_check", "warm_up"]
 
 # A little room past the check's timeout for our own bookkeeping; the request itself is
 # bounded by the pool's deadline.
@@ -166,6 +166,14 @@ def _http_failure(exc: BaseException) -> str:
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return f"bad URL: {exc}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def describe_http_error(exc: httpx.HTTPError) -> str:
+    """The reason a request failed, in words, for anything sent through the pool (feeds)."""
+    try:
+        return _http_failure(exc)
+    except _Unknown as unknown:
+        return str(unknown)
 
 
 def _dns_failure(err: socket.gaierror | None, text: str = "") -> str:
