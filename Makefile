@@ -38,7 +38,8 @@ bench: $(STAMP)
 # The torture suite at full size: kill -9 loops, hypothesis fuzzing, network and disk faults.
 STRESS_TESTS := tests/test_state_store.py tests/test_promo_crash.py tests/test_config_fuzz.py \
 	tests/test_promo_fuzz.py tests/test_fuzz_imports.py tests/test_fuzz_replies.py \
-	tests/test_network_faults.py tests/test_disk_faults.py
+	tests/test_network_faults.py tests/test_disk_faults.py tests/test_room_crash.py \
+	tests/test_expectation_fuzz.py
 
 stress: $(STAMP)
 	$(BIN)/python -m pytest -q --big $(STRESS_TESTS)
