@@ -19,6 +19,15 @@ from liveguard.ui.app import LiveguardApp  # noqa: E402
 
 
 def peak_rss_mb() -> float:
+    # VmHWM is this program's own peak. ru_maxrss is not: Linux carries the parent's peak
+    # across fork+exec, so a benchmark parent that built a big home would be measured.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # Windows

@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liveguard.core.inference import DropRule, infer_drop, window_counts
-from liveguard.core.ledger import Change, ChangeKind, ChannelInfo, summarise_day, tally_orders
+from liveguard.core.inference import DropRule, infer_drop, window_counts, window_counts_of
+from liveguard.core.ledger import (
+    Change,
+    ChangeKind,
+    ChannelInfo,
+    DayOrders,
+    summarise_day,
+    tally_orders,
+)
 from liveguard.core.money import parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, DateReader, classify_status, parse_datetime
@@ -283,3 +290,88 @@ def test_the_export_date_reader_falls_back_for_odd_cells(text: str) -> None:
     except DateError as exc:
         got = type(exc)
     assert got == expected
+
+
+# -- DayOrders: the compact rows the service tallies and judges from -------------------------
+_MIDNIGHT_WIB = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # 28 Nov 00.00 WIB
+_DAY_US = 86_400_000_000
+_HOUR_US = 3_600_000_000
+
+
+def _reference_window_counts(
+    orders: list[Order], channel: str, now: datetime, rule: DropRule
+) -> tuple[int, list[int]]:
+    """The rule order by order, as first written: (now - window, now) for the last hour and
+    (now - k days - window, now - k days] for k = 1..N."""
+    recent, earlier = 0, [0] * rule.lookback_days
+    for o in orders:
+        if o.channel != channel or o.created >= now:
+            continue
+        days_ago, within = divmod(now - o.created, timedelta(days=1))
+        if within >= rule.window:
+            continue
+        if days_ago == 0:
+            recent += 1
+        elif days_ago <= rule.lookback_days:
+            earlier[days_ago - 1] += 1
+    return recent, earlier
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, _DAY_US - 1),
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(list(OrderStatus)),
+            st.integers(0, 10**9),
+        ),
+        max_size=40,
+    ),
+    st.integers(0, _DAY_US - 1),
+)
+def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
+    rows: list[tuple[int, str, OrderStatus, int]], cut_us: int
+) -> None:
+    orders = [
+        Order(channel, str(i), _MIDNIGHT_WIB + timedelta(microseconds=us), amount, status)
+        for i, (us, channel, status, amount) in enumerate(rows)
+    ]
+    day = DayOrders.of(orders, WIB)
+    cut = _MIDNIGHT_WIB + timedelta(microseconds=cut_us)
+    assert day.tally() == tally_orders(orders, WIB)
+    assert day.tally(cut) == tally_orders(orders, WIB, before=cut.astimezone(WIB).time())
+
+
+_EDGES = st.sampled_from([0, 1, _HOUR_US - 1, _HOUR_US, _HOUR_US + 1, -1])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 8),
+            st.one_of(_EDGES, st.integers(-_HOUR_US, 2 * _HOUR_US)),
+            st.sampled_from(["a", "b"]),
+        ),
+        max_size=60,
+    ),
+    st.integers(0, _DAY_US - 1),
+)
+def test_window_counts_over_day_files_match_the_order_by_order_rule(
+    ages: list[tuple[int, int, str]], now_us: int
+) -> None:
+    now = _MIDNIGHT_WIB + timedelta(microseconds=now_us)
+    orders = [
+        Order(channel, str(i), now - timedelta(days=days, microseconds=us), 1000)
+        for i, (days, us, channel) in enumerate(ages)
+    ]
+    by_day: dict[object, list[Order]] = {}
+    for o in orders:
+        by_day.setdefault(o.created.astimezone(WIB).date(), []).append(o)
+    days = [DayOrders.of(day, WIB) for _, day in sorted(by_day.items())]  # type: ignore[type-var]
+    rule = DropRule()
+    for channel in ("a", "b"):
+        expected = _reference_window_counts(orders, channel, now, rule)
+        assert window_counts_of(days, channel, now, rule) == expected
+        assert window_counts(orders, channel, now, rule) == expected

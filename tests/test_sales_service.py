@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -161,3 +161,43 @@ def test_live_drop_is_inferred_for_live_channels_only(home: StateHome, clock: Fi
             at=(clock.now() - timedelta(minutes=n + 1)).isoformat(),
         )
     assert sales.live_drops() == []
+
+
+def test_today_matches_the_order_by_order_tally_of_each_day(
+    home: StateHome, clock: FixedClock
+) -> None:
+    """The compact day rows give exactly the numbers of tallying every order (to the
+    microsecond of the clock cut), for today, yesterday and the same weekday last week."""
+    import random
+
+    from liveguard.core.ledger import ChannelTally, summarise_day, tally_orders
+    from liveguard.core.orders import Order, OrderStatus
+
+    rng = random.Random(7)
+    sales = make(home, clock)
+    now = clock.now()
+    cut = now.astimezone(sales.zone).time()
+    orders = [
+        Order(
+            rng.choice(["shopee", "tiktok", "gone"]),
+            f"o{n}",
+            now
+            - timedelta(days=rng.choice([0, 1, 7]), microseconds=rng.randint(-(10**10), 10**11)),
+            rng.randrange(0, 500_000),
+            rng.choice(list(OrderStatus)),
+        )
+        for n in range(600)
+    ]
+    orders += [Order("shopee", "edge", now - timedelta(days=1), 77_000)]  # exactly at the cut
+    sales.orders.upsert_many([o for o in orders if o.created <= now])
+    day = now.astimezone(sales.zone).date()
+
+    def tallied(back: int, before: time | None) -> dict[str, ChannelTally]:
+        day_orders = sales.orders.day_orders(day - timedelta(days=back))
+        return tally_orders(day_orders, sales.zone, before=before)
+
+    expected = summarise_day(
+        day, now, sales.channel_infos(), tallied(0, None), tallied(1, cut), tallied(7, cut)
+    )
+    assert sales.today() == expected
+    assert sales.today() == expected  # from the cached rows

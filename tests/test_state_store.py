@@ -341,3 +341,30 @@ def test_a_batch_over_many_days_syncs_the_folder_once_after_every_file_is_in_pla
     assert {o.order_id for o in store.day_orders(first_day)} == {"o0", "o1"}
     assert store.upsert_many(batch) == ["unchanged"] * 6
     assert len(synced) == 1  # nothing changed: nothing written, nothing synced
+
+
+def test_the_day_index_follows_the_file_and_closed_days_are_not_kept_parsed(
+    home: StateHome, paths: Paths, clock: FixedClock
+) -> None:
+    store = OrderStore(home, WIB)
+    today = clock.now().astimezone(WIB).date()
+    yesterday = today - timedelta(days=1)
+    store.upsert_many([order(1), order(2, status=OrderStatus.CANCELLED), order(-24 * 60)])
+    assert store.day_index(today).tally()["tiktok"].total_cancelled == 1
+    assert store.day_index(today) is store.day_index(today)  # unchanged file: not re-read
+    assert len(store.day_index(yesterday)) == 1
+    day_files = {p.name for p in home._dbs}
+    assert f"{today}.json" in day_files  # today stays parsed: it is written all day
+    assert f"{yesterday}.json" not in day_files  # a closed day keeps only its small rows
+    subprocess.run(  # another liveguard adds an order to today's file
+        [sys.executable, "-c", _WRITE_ONE, str(paths.state.parent)],
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert len(store.day_index(today)) == 3
+    store.upsert(order(-24 * 60 + 1))
+    assert len(store.day_index(yesterday)) == 2
+    with home.writing():
+        store.drop_day(yesterday)
+    assert len(store.day_index(yesterday)) == 0

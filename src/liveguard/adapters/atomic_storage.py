@@ -21,6 +21,7 @@ __all__ = [
     "AtomicJSONStorage",
     "CorruptFileError",
     "atomic_write_bytes",
+    "file_signature",
     "fsync_folder",
 ]
 
@@ -74,7 +75,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync_folder: bool = True) -> 
         fsync_folder(path.parent)
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """Changes whenever the file is replaced (a new inode) or rewritten; None: no file."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -91,7 +93,7 @@ class AtomicJSONStorage(Storage):
         self._signature: tuple[int, int, int] | None = None
 
     def read(self) -> dict[str, Any] | None:
-        signature = _signature(self.path)
+        signature = file_signature(self.path)
         if signature is None:
             self._cache = None
             return None
@@ -126,7 +128,7 @@ class AtomicJSONStorage(Storage):
             # next read shows what is really on disk.
             self._cache = self._signature = None
             raise
-        self._cache, self._signature = data, _signature(self.path)
+        self._cache, self._signature = data, file_signature(self.path)
 
     def close(self) -> None:
         self._cache = None

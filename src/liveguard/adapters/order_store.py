@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
 from tinydb import Query, TinyDB
 
-from liveguard.core.orders import Order
+from liveguard.core.ledger import DayOrders, OrderRow
+from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.timekeeping import local_day
 
-from .atomic_storage import AtomicJSONStorage, fsync_folder
+from .atomic_storage import AtomicJSONStorage, file_signature, fsync_folder
 from .state_home import SCHEMAS, StateHome
 
 __all__ = ["OrderStore", "UpsertResult"]
@@ -27,11 +28,14 @@ _WRITERS = 2  # day files written (and fsynced) at once during a big import
 
 UpsertResult = Literal["added", "updated", "unchanged"]
 
+_STATUSES = {s.value: s for s in OrderStatus}
+
 
 class OrderStore:
     def __init__(self, home: StateHome, zone: tzinfo) -> None:
         self.home = home
         self.zone = zone
+        self._indexes: dict[date, tuple[tuple[int, int, int] | None, DayOrders]] = {}
 
     def _day_db(self, day: date) -> TinyDB:
         return self.home.db(f"orders/{day.isoformat()}.json", KIND)
@@ -158,7 +162,25 @@ class OrderStore:
     def drop_day(self, day: date) -> None:
         """Delete a day's order file (after it was compacted into history). Hold the write lock."""
         self.home.forget(f"orders/{day.isoformat()}.json")
+        self._indexes.pop(day, None)
         self._path(day).unlink(missing_ok=True)
+
+    def day_index(self, day: date) -> DayOrders:
+        """The day's orders as compact sorted rows, rebuilt only when the day file changed
+        (written here or by another liveguard). Only today's file stays parsed in memory:
+        closed days are kept as their rows alone (a busy day's documents take ~6 MB)."""
+        path = self._path(day)
+        signature = file_signature(path)
+        cached = self._indexes.get(day)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        stored = self._stored(day)[1] if signature is not None else {}
+        index = DayOrders(map(_row, stored.values()), self.zone)
+        if day < local_day(self.home.now(), self.zone):
+            self.home.forget(f"orders/{day.isoformat()}.json")
+        # The signature from before the read: a change during it is picked up next time.
+        self._indexes[day] = (signature, index)
+        return index
 
     def day_orders(self, day: date) -> list[Order]:
         path = self._path(day)
@@ -174,3 +196,13 @@ class OrderStore:
 
 def _doc_ids(stored: dict[str, Any]) -> dict[tuple[str, str], str]:
     return {(d["channel"], d["id"]): doc_id for doc_id, d in stored.items()}
+
+
+def _row(doc: dict[str, Any]) -> OrderRow:
+    """What Order.from_doc reads for tallies, without building the Order."""
+    return (
+        datetime.fromisoformat(doc["created"]),
+        doc["channel"],
+        _STATUSES[doc["status"]],
+        int(doc["amount"]),
+    )

@@ -13,14 +13,15 @@ Indonesian zones have no daylight saving, so "the same hour" is simply 24 h earl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import median
 
+from .ledger import DayOrders
 from .orders import Order
 
-__all__ = ["DropRule", "LiveDrop", "infer_drop", "window_counts"]
+__all__ = ["DropRule", "LiveDrop", "infer_drop", "window_counts", "window_counts_of"]
 
 
 @dataclass(frozen=True)
@@ -43,20 +44,21 @@ def window_counts(
     orders: Iterable[Order], channel: str, now: datetime, rule: DropRule
 ) -> tuple[int, list[int]]:
     """(orders in the last window, [orders in the same window 1..N days ago])."""
-    recent = 0
-    earlier = [0] * rule.lookback_days
-    day = timedelta(days=1)
-    for order in orders:
-        if order.channel != channel or order.created >= now:
-            continue
-        age = now - order.created
-        days_ago, within = divmod(age, day)
-        if within >= rule.window:
-            continue
-        if days_ago == 0:
-            recent += 1
-        elif days_ago <= rule.lookback_days:
-            earlier[days_ago - 1] += 1
+    return window_counts_of([DayOrders.of(orders, UTC)], channel, now, rule)
+
+
+def window_counts_of(
+    days: Sequence[DayOrders], channel: str, now: datetime, rule: DropRule
+) -> tuple[int, list[int]]:
+    """``window_counts`` over the days' orders: the last window is (now - window, now), the
+    same window k days ago (now - k days - window, now - k days]."""
+    recent = sum(d.count(channel, now - rule.window, now, upto_included=False) for d in days)
+    earlier = []
+    for days_ago in range(1, rule.lookback_days + 1):
+        end = now - timedelta(days=days_ago)
+        earlier.append(
+            sum(d.count(channel, end - rule.window, end, upto_included=True) for d in days)
+        )
     return recent, earlier
 
 

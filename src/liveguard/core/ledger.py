@@ -8,10 +8,13 @@ unpaid orders are not sales.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
+from itertools import islice
+from operator import itemgetter
 
 from .orders import Order, OrderStatus
 
@@ -22,7 +25,9 @@ __all__ = [
     "ChannelDay",
     "ChannelInfo",
     "ChannelTally",
+    "DayOrders",
     "DaySummary",
+    "OrderRow",
     "summarise_day",
     "tally_orders",
 ]
@@ -83,22 +88,71 @@ def tally_orders(
     ``before`` keeps only orders placed before that local clock time, which is how
     "yesterday up to the same clock time" is cut.
     """
+
+    def entries() -> Iterator[tuple[int, str, OrderStatus, int]]:
+        for order in orders:
+            local = order.created.astimezone(zone)
+            if before is None or local.time() < before:
+                yield local.hour, order.channel, order.status, order.amount
+
+    return _tally(entries())
+
+
+def _tally(entries: Iterable[tuple[int, str, OrderStatus, int]]) -> dict[str, ChannelTally]:
+    """(local hour, channel, status, amount) entries into hourly tallies per channel."""
     counts: dict[str, tuple[list[int], list[int], list[int]]] = {}
-    for order in orders:
-        local = order.created.astimezone(zone)
-        if before is not None and local.time() >= before:
-            continue
-        paid, revenue, cancelled = counts.setdefault(
-            order.channel, ([0] * HOURS, [0] * HOURS, [0] * HOURS)
+    for hour, channel, status, amount in entries:
+        paid, revenue, cancelled = counts.get(channel) or counts.setdefault(
+            channel, ([0] * HOURS, [0] * HOURS, [0] * HOURS)
         )
-        if order.status is OrderStatus.PAID:
-            paid[local.hour] += 1
-            revenue[local.hour] += order.amount
-        elif order.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
-            cancelled[local.hour] += 1
+        if status is OrderStatus.PAID:
+            paid[hour] += 1
+            revenue[hour] += amount
+        elif status is OrderStatus.CANCELLED or status is OrderStatus.RETURNED:
+            cancelled[hour] += 1
     return {
         channel: ChannelTally(tuple(p), tuple(r), tuple(c)) for channel, (p, r, c) in counts.items()
     }
+
+
+OrderRow = tuple[datetime, str, OrderStatus, int]  # (created UTC, channel, status, amount)
+
+
+class DayOrders:
+    """One local day's orders as small rows sorted by time: all that the day's tallies and
+    the inferred live warning read. Built once per version of a day file (no Order objects),
+    so each refresh is a cut of a sorted list rather than a re-read of the day."""
+
+    def __init__(self, rows: Iterable[OrderRow], zone: tzinfo) -> None:
+        self._rows = sorted(rows, key=itemgetter(0))
+        self._zone = zone
+        self.times = [row[0] for row in self._rows]
+        self._channels = [row[1] for row in self._rows]
+        self._entries: list[tuple[int, str, OrderStatus, int]] | None = None  # on first tally
+
+    @classmethod
+    def of(cls, orders: Iterable[Order], zone: tzinfo) -> DayOrders:
+        return cls(((o.created, o.channel, o.status, o.amount) for o in orders), zone)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def tally(self, before: datetime | None = None) -> dict[str, ChannelTally]:
+        """Hourly tallies per channel of the orders created before ``before`` (all: None)."""
+        if self._entries is None:  # the drop rule reads most days without their hours
+            zone = self._zone
+            self._entries = [
+                (created.astimezone(zone).hour, channel, status, amount)
+                for created, channel, status, amount in self._rows
+            ]
+        end = len(self.times) if before is None else bisect_left(self.times, before)
+        return _tally(islice(self._entries, end))
+
+    def count(self, channel: str, after: datetime, upto: datetime, *, upto_included: bool) -> int:
+        """Orders of ``channel`` (any status) created after ``after`` and up to ``upto``."""
+        start = bisect_right(self.times, after)
+        end = (bisect_right if upto_included else bisect_left)(self.times, upto)
+        return self._channels[start:end].count(channel)
 
 
 class ChangeKind(StrEnum):

@@ -32,8 +32,8 @@ from liveguard.adapters.order_feed import FeedError, fetch_orders
 from liveguard.adapters.order_store import OrderStore, UpsertResult
 from liveguard.adapters.state_home import StateError, StateHome
 from liveguard.core.config import Config, OrderSource
-from liveguard.core.inference import DropRule, LiveDrop, infer_drop, window_counts
-from liveguard.core.ledger import ChannelInfo, ChannelTally, DaySummary, summarise_day, tally_orders
+from liveguard.core.inference import DropRule, LiveDrop, infer_drop, window_counts_of
+from liveguard.core.ledger import ChannelInfo, ChannelTally, DaySummary, summarise_day
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime
@@ -44,6 +44,7 @@ __all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "Sale
 Notify = Callable[[str], None]
 AREA = "sales"
 INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
+INFER_FIRST_AFTER_S = 1.0
 
 
 class SaleInputError(Exception):
@@ -159,9 +160,10 @@ class SalesService:
         )
 
     def _tallies(self, day: date, before: time | None) -> dict[str, ChannelTally]:
-        orders = self.orders.day_orders(day)
-        if orders:
-            return tally_orders(orders, self.zone, before=before)
+        orders = self.orders.day_index(day)
+        if len(orders):
+            cut = None if before is None else datetime.combine(day, before, tzinfo=self.zone)
+            return orders.tally(cut)
         compacted = self.history.day(day)
         if compacted is None:
             return {}
@@ -176,17 +178,16 @@ class SalesService:
         if not live:
             return []
         now = self.clock.now()
-        first = local_day(
+        day = local_day(
             now - timedelta(days=self.drop_rule.lookback_days) - self.drop_rule.window, self.zone
         )
-        orders: list[Order] = []
-        day = first
+        days = []
         while day <= local_day(now, self.zone):
-            orders += self.orders.day_orders(day)
+            days.append(self.orders.day_index(day))
             day += timedelta(days=1)
         drops = []
         for channel in live:
-            recent, earlier = window_counts(orders, channel, now, self.drop_rule)
+            recent, earlier = window_counts_of(days, channel, now, self.drop_rule)
             drop = infer_drop(channel, recent, earlier, now, self.drop_rule)
             if drop is not None:
                 drops.append(drop)
@@ -381,6 +382,9 @@ class SalesService:
             self.notify(AREA)
 
     async def _run_inference(self) -> None:
+        # The first judgement reads a week of day files (~60 ms with a busy shop): let the
+        # room paint its first frame before it.
+        await asyncio.sleep(INFER_FIRST_AFTER_S)
         while True:
             try:
                 self.check_drops()
