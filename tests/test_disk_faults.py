@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,46 @@ def test_services_fail_clearly_and_recover_when_space_returns(
     fresh.load()
     marks = {s.channel: s.declaration for s in fresh.statuses()}
     assert marks["shopee"] is not None and marks["tiktok"] is not None
+
+
+async def test_the_running_room_keeps_probing_and_feeding_through_a_full_disk(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status batch writer and an order feed meet ENOSPC: one notice or a stale feed
+    naming the disk, nothing raised out of the background work, and the batch that could
+    not be written is written once space returns."""
+    from liveguard.adapters.http_pool import HttpPool
+    from liveguard.adapters.probes import CheckJob
+    from liveguard.adapters.status_store import StatusStore
+    from liveguard.core.config import Channel, Check, OrderSource
+    from liveguard.core.status import ProbeResult, State
+    from tests.servers import LoopbackServer, reply
+
+    check = Check("http", url="http://127.0.0.1/live")
+    config = parse_config(shop_config(), "liveguard.toml", {})
+    config = replace(config, channels=(Channel("tiktok", "TikTok Shop", True, (check,)),))
+    status = StatusService(config, home, clock)
+    status.load()
+    job = CheckJob("tiktok", 0, check)
+    monkeypatch.setattr(atomic_storage, "os", FaultyOs("enospc"))
+    status.record(job, ProbeResult(State.DOWN, "status 503", clock.now()))
+    await status.sync()
+    await status.sync()
+    notices = [n for n in home.notices if "could not save" in n]
+    assert len(notices) == 1 and "the disk is full" in notices[0]  # told once, not every second
+    assert "tiktok" not in StatusStore(home).channels()
+
+    with LoopbackServer() as srv:
+        srv.route("/orders", reply(json=[{"id": "F1", "created": "2026-11-28T20:00", "amount": 1}]))
+        source = OrderSource("http-json", "tiktok", srv.url("/orders"))
+        pool = HttpPool(2)
+        try:
+            sales = SalesService(replace(config, sources=(source,)), home, clock, pool=pool)
+            view = await sales.poll_source(0)
+            assert view.state == "stale" and "could not save" in view.reason, view
+            monkeypatch.undo()  # space returns
+            assert (await sales.poll_source(0)).state == "ok"
+        finally:
+            await pool.aclose()
+    await status.sync()
+    assert StatusStore(home).channels()["tiktok"]  # the held-back batch is on disk now
