@@ -19,6 +19,7 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.timekeeping import local_day
 
 from .atomic_storage import AtomicJSONStorage, file_signature, fsync_folder
+from .importers import no_cyclic_gc
 from .state_home import SCHEMAS, StateHome
 
 __all__ = ["OrderStore", "UpsertResult"]
@@ -174,8 +175,9 @@ class OrderStore:
         cached = self._indexes.get(day)
         if cached is not None and cached[0] == signature:
             return cached[1]
-        stored = self._stored(day)[1] if signature is not None else {}
-        index = DayOrders(map(_row, stored.values()), self.zone)
+        with no_cyclic_gc():  # thousands of small acyclic objects: nothing for it to find
+            stored = self._stored(day)[1] if signature is not None else {}
+            index = DayOrders(map(_row, stored.values()), self.zone)
         if day < local_day(self.home.now(), self.zone):
             self.home.forget(f"orders/{day.isoformat()}.json")
         # The signature from before the read: a change during it is picked up next time.
