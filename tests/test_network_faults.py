@@ -113,7 +113,7 @@ async def test_a_429_storm_is_retried_after_the_asked_delay_with_one_key(
 async def test_control_room_answers_keys_through_every_fault_at_once(
     tmp_path: Path, home: StateHome, clock: FixedClock, big: bool
 ) -> None:
-    rounds = 200 if big else 20
+    rounds = 200 if big else 10
     with faulty_network(tmp_path / "net") as network:
         app = make_app(home, clock, "en", faulty_config(network, every_s=0.5, timeout_s=0.3))
         app.room.planb.press(reason="storm")  # the 429 storm runs while keys are pressed
