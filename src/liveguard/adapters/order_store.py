@@ -54,11 +54,11 @@ class OrderStore:
         is even created).
         """
         by_day: dict[date, list[tuple[int, Order]]] = {}
-        count = 0
+        total = 0
         zone = self.zone
-        for count, order in enumerate(orders, start=1):
-            by_day.setdefault(local_day(order.created, zone), []).append((count - 1, order))
-        results: list[UpsertResult] = ["unchanged"] * count
+        for total, order in enumerate(orders, start=1):
+            by_day.setdefault(local_day(order.created, zone), []).append((total - 1, order))
+        results: list[UpsertResult] = ["unchanged"] * total
         if dry_run:
             for day, items in by_day.items():
                 stored = self._stored(day)[1]
@@ -124,12 +124,16 @@ class OrderStore:
         if not changes:
             return None
         table = dict(stored)  # a new dict: readers holding the old one see a consistent day
-        next_id = max(map(int, stored), default=0) + 1
+        added = []
         for key, doc in changes.items():
             doc_id = ids.get(key)
             if doc_id is None:
-                doc_id, next_id = str(next_id), next_id + 1
-            table[doc_id] = doc
+                added.append(doc)
+            else:
+                table[doc_id] = doc
+        next_id = max(map(int, stored), default=0) + 1
+        new_ids = map(str, range(next_id, next_id + len(added)))
+        table.update(zip(new_ids, added, strict=True))
         if db is None:  # a new day: written whole, the schema mark included, in one go
             storage = AtomicJSONStorage(self._path(day))
             self._path(day).parent.mkdir(parents=True, exist_ok=True, mode=0o700)

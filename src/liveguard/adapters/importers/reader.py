@@ -6,7 +6,7 @@ caller can refuse the whole file or skip just those orders.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from operator import itemgetter
@@ -120,6 +120,7 @@ class _Reader:
         )
         self.pick = itemgetter(*indexes)
         self.width = max(indexes) + 1
+        self.row = 1  # the last row read (the header is row 1)
 
     def column(self, index: int | None) -> str:
         return self.header[index] if index is not None and index < len(self.header) else ""
@@ -143,52 +144,67 @@ class _Reader:
             )
         return known
 
-    def line(self, number: int, cells: Sequence[Cell]) -> None:
-        # The hot loop of big imports: one C-level pick of the five cells, strings used as
-        # they are unless they need trimming, cached statuses and amounts looked up inline.
-        try:
-            order_id, status_cell, side_cell, amount_cell, created_cell = self.pick(cells)
-        except IndexError:
-            padded = [*cells, *([None] * self.width)]
-            order_id, status_cell, side_cell, amount_cell, created_cell = self.pick(padded)
-        if type(order_id) is not str or not order_id or order_id[0] in _WS or order_id[-1] in _WS:
-            order_id = cell_text(order_id)
-            if not order_id:
-                self.fail(number, self.plan.order_id, "", "empty order id")
-                return
-        status: OrderStatus | None = OrderStatus.PAID
-        raw_status = ""
-        if self.has_status:
-            known = self.statuses.get((status_cell, side_cell if self.has_side else ""))
-            if known is None:
-                known = self.status_of(status_cell, side_cell if self.has_side else "")
-            status, raw_status = known
-            if status is None:
-                self.fail(number, self.plan.status, "", "empty status")
-        pending = self.pending.get(order_id)
-        if pending is None:
+    def read(self, rows: Iterable[tuple[int, Sequence[Cell]]], description_row: bool) -> int:
+        """Fold every row into its pending order; returns how many rows were read.
+
+        The hot loop of big imports: names bound once, one C-level pick of the five cells,
+        strings used as they are unless they need trimming, statuses and amounts cached.
+        """
+        pick, width, pending_orders = self.pick, self.width, self.pending
+        statuses, amounts, read_date = self.statuses, self.amounts, self.read_date
+        has_status, has_side, line_amounts = self.has_status, self.has_side, self.line_amounts
+        plan, ws = self.plan, _WS
+        rows_read = 0
+        for number, cells in rows:
+            self.row = number
+            if not (cells and cells[0]) and is_blank(cells):
+                continue
+            if number == 2 and description_row and _is_description(self, cells):
+                continue
+            rows_read += 1
             try:
-                created: datetime | None = self.read_date(created_cell)
-            except DateError as exc:
-                self.fail(number, self.plan.created, created_cell, str(exc))
-                created = None
-            line_amount = self.amounts.get(amount_cell)
-            if line_amount is None:
+                order_id, status_cell, side_cell, amount_cell, created_cell = pick(cells)
+            except IndexError:
+                padded = [*cells, *([None] * width)]
+                order_id, status_cell, side_cell, amount_cell, created_cell = pick(padded)
+            if type(order_id) is not str or not order_id or order_id[0] in ws or order_id[-1] in ws:
+                order_id = cell_text(order_id)
+                if not order_id:
+                    self.fail(number, plan.order_id, "", "empty order id")
+                    continue
+            status: OrderStatus | None = OrderStatus.PAID
+            raw_status = ""
+            if has_status:
+                side = side_cell if has_side else ""
+                known = statuses.get((status_cell, side)) or self.status_of(status_cell, side)
+                status, raw_status = known
+                if status is None:
+                    self.fail(number, plan.status, "", "empty status")
+            pending = pending_orders.get(order_id)
+            if pending is None:
+                try:
+                    created: datetime | None = read_date(created_cell)
+                except DateError as exc:
+                    self.fail(number, plan.created, created_cell, str(exc))
+                    created = None
+                line_amount = amounts.get(amount_cell)
+                if line_amount is None:
+                    line_amount = self._amount(number, amount_cell, status)
+                pending = _Pending(number, created, amount_cell, line_amount, raw_status)
+                pending_orders[order_id] = pending
+            elif line_amounts or (amount_cell != pending.amount_cell and not _empty(amount_cell)):
                 line_amount = self._amount(number, amount_cell, status)
-            pending = _Pending(number, created, amount_cell, line_amount, raw_status)
-            self.pending[order_id] = pending
-        elif self.line_amounts or (amount_cell != pending.amount_cell and not _empty(amount_cell)):
-            line_amount = self._amount(number, amount_cell, status)
-            if not self.line_amounts and line_amount is not None and line_amount != pending.amount:
-                message = f"differs from row {pending.first_row} of the same order"
-                self.fail(number, self.plan.amount, amount_cell, message)
-                line_amount = None
-        else:
-            line_amount = pending.amount
-        if status is None or line_amount is None:
-            pending.bad = True
-            return
-        pending.add_line(status, line_amount)
+                if not line_amounts and line_amount is not None and line_amount != pending.amount:
+                    message = f"differs from row {pending.first_row} of the same order"
+                    self.fail(number, plan.amount, amount_cell, message)
+                    line_amount = None
+            else:
+                line_amount = pending.amount
+            if status is None or line_amount is None:
+                pending.bad = True
+            else:
+                pending.add_line(status, line_amount)
+        return rows_read
 
     def _amount(self, number: int, value: Cell, status: OrderStatus | None) -> int | None:
         # Price points repeat across thousands of orders: parse each distinct cell once.
@@ -235,20 +251,11 @@ def read_orders(
     table: Table, fmt: ExportFormat, plan: ColumnPlan, channel: str, zone: tzinfo, path: Path
 ) -> ParsedExport:
     reader = _Reader(fmt, plan, table.header, zone)
-    rows_read = 0
-    number = 1
-    line = reader.line
     try:
-        for number, cells in table.rows:
-            if not (cells and cells[0]) and is_blank(cells):
-                continue
-            if number == 2 and fmt.description_row and _is_description(reader, cells):
-                continue
-            rows_read += 1
-            line(number, cells)
+        rows_read = reader.read(table.rows, fmt.description_row)
     except READ_ERRORS as exc:
         raise ExportFileError(
-            f"{path}: row {number + 1}: not readable ({read_error(exc)})"
+            f"{path}: row {reader.row + 1}: not readable ({read_error(exc)})"
         ) from None
     orders = reader.orders(channel, f"import:{fmt.name}")
     return ParsedExport(fmt.name, channel, orders, rows_read, reader.errors)
