@@ -65,6 +65,7 @@ class OrderStore:
                 self._changes(stored, _doc_ids(stored), items, results)
             return results
         with self.home.writing():
+            (self.home.dir / "orders").mkdir(parents=True, exist_ok=True, mode=0o700)
             # Writer threads wait for each day file's fsync while this thread prepares the
             # next day (a month-long import spent ~20 % of its time waiting for fsyncs).
             with ThreadPoolExecutor(_WRITERS, thread_name_prefix="order-days") as writers:
@@ -136,7 +137,6 @@ class OrderStore:
         table.update(zip(new_ids, added, strict=True))
         if db is None:  # a new day: written whole, the schema mark included, in one go
             storage = AtomicJSONStorage(self._path(day))
-            self._path(day).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             raw: dict[str, Any] = {"_meta": {"1": {"kind": KIND, "schema": SCHEMAS[KIND]}}}
         else:
             assert isinstance(db.storage, AtomicJSONStorage)

@@ -79,15 +79,18 @@ class _Pending:
         amount_cell: Cell,
         amount: int | None,
         raw_status: str,
+        status: OrderStatus | None,
     ) -> None:
+        """From the order's first line (its time, amount and status as read, or None)."""
         self.first_row = first_row
         self.created = created
         self.amount_cell = amount_cell
         self.amount = amount
         self.raw_status = raw_status
-        self.bad = created is None
-        self.status: OrderStatus | None = None
-        self.total = 0
+        good = status is not None and amount is not None
+        self.bad = created is None or not good
+        self.status: OrderStatus | None = status if good else None
+        self.total = amount if amount is not None and good else 0
 
     def add_line(self, status: OrderStatus, amount: int) -> None:
         best = self.status
@@ -155,55 +158,69 @@ class _Reader:
         has_status, has_side, line_amounts = self.has_status, self.has_side, self.line_amounts
         plan, ws = self.plan, _WS
         rows_read = 0
-        for number, cells in rows:
-            self.row = number
-            if not (cells and cells[0]) and is_blank(cells):
-                continue
-            if number == 2 and description_row and _is_description(self, cells):
-                continue
-            rows_read += 1
-            try:
-                order_id, status_cell, side_cell, amount_cell, created_cell = pick(cells)
-            except IndexError:
-                padded = [*cells, *([None] * width)]
-                order_id, status_cell, side_cell, amount_cell, created_cell = pick(padded)
-            if type(order_id) is not str or not order_id or order_id[0] in ws or order_id[-1] in ws:
-                order_id = cell_text(order_id)
-                if not order_id:
-                    self.fail(number, plan.order_id, "", "empty order id")
+        number = self.row
+        try:
+            for number, cells in rows:
+                if not (cells and cells[0]) and is_blank(cells):
                     continue
-            status: OrderStatus | None = OrderStatus.PAID
-            raw_status = ""
-            if has_status:
-                side = side_cell if has_side else ""
-                known = statuses.get((status_cell, side)) or self.status_of(status_cell, side)
-                status, raw_status = known
-                if status is None:
-                    self.fail(number, plan.status, "", "empty status")
-            pending = pending_orders.get(order_id)
-            if pending is None:
+                if number == 2 and description_row and _is_description(self, cells):
+                    continue
+                rows_read += 1
                 try:
-                    created: datetime | None = read_date(created_cell)
-                except DateError as exc:
-                    self.fail(number, plan.created, created_cell, str(exc))
-                    created = None
-                line_amount = amounts.get(amount_cell)
-                if line_amount is None:
+                    order_id, status_cell, side_cell, amount_cell, created_cell = pick(cells)
+                except IndexError:
+                    padded = [*cells, *([None] * width)]
+                    order_id, status_cell, side_cell, amount_cell, created_cell = pick(padded)
+                if (
+                    type(order_id) is not str
+                    or not order_id
+                    or order_id[0] in ws
+                    or order_id[-1] in ws
+                ):
+                    order_id = cell_text(order_id)
+                    if not order_id:
+                        self.fail(number, plan.order_id, "", "empty order id")
+                        continue
+                status: OrderStatus | None = OrderStatus.PAID
+                raw_status = ""
+                if has_status:
+                    side = side_cell if has_side else ""
+                    known = statuses.get((status_cell, side)) or self.status_of(status_cell, side)
+                    status, raw_status = known
+                    if status is None:
+                        self.fail(number, plan.status, "", "empty status")
+                pending = pending_orders.get(order_id)
+                if pending is None:
+                    try:
+                        created: datetime | None = read_date(created_cell)
+                    except DateError as exc:
+                        self.fail(number, plan.created, created_cell, str(exc))
+                        created = None
+                    line_amount = amounts.get(amount_cell)
+                    if line_amount is None:
+                        line_amount = self._amount(number, amount_cell, status)
+                    pending_orders[order_id] = _Pending(
+                        number, created, amount_cell, line_amount, raw_status, status
+                    )
+                    continue
+                if line_amounts or (amount_cell != pending.amount_cell and not _empty(amount_cell)):
                     line_amount = self._amount(number, amount_cell, status)
-                pending = _Pending(number, created, amount_cell, line_amount, raw_status)
-                pending_orders[order_id] = pending
-            elif line_amounts or (amount_cell != pending.amount_cell and not _empty(amount_cell)):
-                line_amount = self._amount(number, amount_cell, status)
-                if not line_amounts and line_amount is not None and line_amount != pending.amount:
-                    message = f"differs from row {pending.first_row} of the same order"
-                    self.fail(number, plan.amount, amount_cell, message)
-                    line_amount = None
-            else:
-                line_amount = pending.amount
-            if status is None or line_amount is None:
-                pending.bad = True
-            else:
-                pending.add_line(status, line_amount)
+                    if (
+                        not line_amounts
+                        and line_amount is not None
+                        and line_amount != pending.amount
+                    ):
+                        message = f"differs from row {pending.first_row} of the same order"
+                        self.fail(number, plan.amount, amount_cell, message)
+                        line_amount = None
+                else:
+                    line_amount = pending.amount
+                if status is None or line_amount is None:
+                    pending.bad = True
+                else:
+                    pending.add_line(status, line_amount)
+        finally:
+            self.row = number  # the last row read, for a reading error on the next
         return rows_read
 
     def _amount(self, number: int, value: Cell, status: OrderStatus | None) -> int | None:
