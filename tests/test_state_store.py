@@ -368,3 +368,12 @@ def test_the_day_index_follows_the_file_and_closed_days_are_not_kept_parsed(
     with home.writing():
         store.drop_day(yesterday)
     assert len(store.day_index(yesterday)) == 0
+
+
+def test_only_recent_day_rows_stay_in_memory(home: StateHome) -> None:
+    store = OrderStore(home, WIB)
+    store.upsert_many([order(-n * 24 * 60) for n in range(20)])
+    for n in range(20):
+        assert len(store.day_index((order(-n * 24 * 60).created.astimezone(WIB)).date())) == 1
+    assert len(store._indexes) == 16  # the oldest days were let go
+    assert min(store._indexes) == order(-15 * 24 * 60).created.astimezone(WIB).date()

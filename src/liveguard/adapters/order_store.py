@@ -26,6 +26,8 @@ __all__ = ["OrderStore", "UpsertResult"]
 
 KIND = "orders-day"
 _WRITERS = 2  # day files written (and fsynced) at once during a big import
+# Day rows kept in memory: today, yesterday, last week and the drop rule's week, and spare.
+_INDEXED_DAYS = 16
 
 UpsertResult = Literal["added", "updated", "unchanged"]
 
@@ -186,6 +188,8 @@ class OrderStore:
             self.home.forget(f"orders/{day.isoformat()}.json")
         # The signature from before the read: a change during it is picked up next time.
         self._indexes[day] = (signature, index)
+        if len(self._indexes) > _INDEXED_DAYS:  # a room left running for weeks
+            del self._indexes[min(self._indexes)]
         return index
 
     def day_orders(self, day: date) -> list[Order]:
