@@ -316,8 +316,15 @@ class SalesService:
         skip_bad_rows: bool = False,
         mapping: Mapping[str, str] | None = None,
     ) -> ImportOutcome:
-        parsed = self.read_export(path, format_name=format_name, channel=channel, mapping=mapping)
-        return self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+        # One pause of the cyclic GC for reading and storing: re-enabled in between, its first
+        # collection would walk every parsed order.
+        with no_cyclic_gc():
+            parsed = self.read_export(
+                path, format_name=format_name, channel=channel, mapping=mapping
+            )
+            outcome = self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+            del parsed  # freed before the collector is back
+        return outcome
 
     def preview_import(
         self, path: Path, *, format_name: str = "auto", channel: str | None = None
