@@ -8,11 +8,14 @@ printed, not asserted (its goal lives in benchmarks/ui_stall.py).
 
 from __future__ import annotations
 
+import collections
+import gc
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.widget import Widget
 
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.order_feed import FeedError, fetch_orders
@@ -27,6 +30,13 @@ from tests.conftest import make_app
 from tests.faulty_network import FaultyNetwork, StallWatch, faulty_config, faulty_network
 
 SHORT = timedelta(milliseconds=500)
+
+
+def dead_widgets() -> list[str]:
+    """Widgets still in memory though no longer on any screen."""
+    gc.collect()
+    return [type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget) and o._closed]
+
 
 # what each fault must be called (a DNS failure on a machine without any DNS is "unknown")
 REASONS = {
@@ -134,11 +144,14 @@ async def test_control_room_answers_keys_through_every_fault_at_once(
                 clock.advance(timedelta(seconds=1))
             worst = await watch.stop()
             views = {v.channel: v for v in app.room.status.statuses()}
+            dead = dead_widgets()
         print(
             f"\nlargest event-loop stall: {worst * 1000:.1f} ms over {watch.ticks} ticks, "
             f"{rounds} help open/close rounds, {network.plain.hits('/hook')} webhook attempts"
         )
     assert network.plain.hits("/hook") >= 2
+    # every screen change used to leave ~15 dead footer keys alive (see ui/footer.py)
+    assert len(dead) < 20, collections.Counter(dead).most_common(3)
     for fault in ("refused", "reset", "hang", "drip"):
         assert views[fault].state in (State.DOWN, State.UNKNOWN), views[fault]
         assert views[fault].reason

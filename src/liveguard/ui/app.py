@@ -10,12 +10,12 @@ from textual.binding import Binding, BindingsMap
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from liveguard.core.actions import ACTIONS
 from liveguard.i18n import Catalog
 from liveguard.service.room import ControlRoom
 
+from .footer import LeanFooter
 from .header import ShopHeader
 from .regions.base import Region
 from .regions.planb import PlanBRegion
@@ -76,7 +76,7 @@ class LiveguardApp(App[None]):
             yield StatusRegion(self.room, self.t, id="status")
             yield PlanBRegion(self.room, self.t, id="planb")
             yield SalesRegion(self.room, self.t, id="sales")
-        yield Footer()
+        yield LeanFooter()
 
     def on_mount(self) -> None:
         self.room.subscribe(self._on_room_change)
