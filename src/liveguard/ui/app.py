@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -83,8 +84,12 @@ class LiveguardApp(App[None]):
         for notice in self.room.notices():
             self.notify(notice, title=self.t("shell.notice"), severity="warning", timeout=15)
         self.run_worker(self.room.start(), name="room", group="room", exit_on_error=False)
+        # What exists after the first frame lives as long as the app; keep it out of the
+        # cyclic collector's full passes, each a screen stall (measured: 95 -> 53 ms worst).
+        self.call_after_refresh(gc.freeze)
 
     async def on_unmount(self) -> None:
+        gc.unfreeze()
         # Background work may still finish a poll while Textual removes the widgets: stop
         # listening first, so no region redraws after it is gone.
         self.room.unsubscribe(self._on_room_change)
