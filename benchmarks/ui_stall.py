@@ -12,6 +12,11 @@ Three windows, each after a 1.5 s start-up that is not counted (startup.py measu
 - faults only: no keys pressed, the same faults;
 - keys only: the same key presses on the starter config with no network at all (baseline).
 
+The faults alone cost a few ms; what is left with keys is Textual drawing the whole screen
+when the help screen opens or closes, plus full garbage collections of its render caches
+(the heap is frozen after the first frame, see ui/app.py; more presses fill the caches
+further and the worst stall grows towards ~100 ms before it levels off).
+
     .venv/bin/python benchmarks/ui_stall.py [--seconds 4] [--presses 20]
 """
 
