@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from liveguard import __version__
+from tests.cli_runner import run_liveguard
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,20 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(
     *args: str, home: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
-    full_env.update(env or {})
-    cmd = [sys.executable, "-m", "liveguard"]
-    if home is not None:
-        cmd += ["--home", str(home)]
-    return subprocess.run(
-        [*cmd, *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=ROOT,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    where = ["--home", str(home)] if home is not None else []
+    return run_liveguard(*where, *args, env=env)
 
 
 def test_version_and_help() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_liveguard
 from tests.servers import LoopbackServer, reply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,14 +21,8 @@ SECRET_TOKEN = "tok-very-secret"
 
 
 def run(home: Path, *args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
-    env.update(LIVEGUARD_HOME=str(home), USER="ani", LOGNAME="ani", HOOK_TOKEN=SECRET_TOKEN)
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "liveguard", "--lang", lang, *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    env = {"LIVEGUARD_HOME": str(home), "HOOK_TOKEN": SECRET_TOKEN}
+    return run_liveguard("--lang", lang, *args, env=env)
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ log, audit event, command output, error message or screenshot."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.timekeeping import FixedClock
 from liveguard.service.room import ControlRoom
 from liveguard.ui.app import LiveguardApp
+from tests.cli_runner import run_liveguard
 from tests.conftest import EVENING
 from tests.servers import LoopbackServer, reply, sequence
 
@@ -94,13 +93,7 @@ grace = "0s"
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
-    env.update(SECRETS, LIVEGUARD_HOME=str(home))
-    env.pop("DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "liveguard", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=90, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    return run_liveguard(*args, env={**SECRETS, "LIVEGUARD_HOME": str(home)}, timeout=90)
 
 
 def leaks(text: str) -> list[str]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_liveguard
 from tests.servers import LoopbackServer, closed_port, reply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,13 +17,7 @@ LIVE_ON = {"live": {"enabled": True}}
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
-    env["LIVEGUARD_HOME"] = str(home)
-    env["USER"] = env["LOGNAME"] = "ani"
-    return subprocess.run(
-        [sys.executable, "-m", "liveguard", "--lang", "en", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    return run_liveguard("--lang", "en", *args, env={"LIVEGUARD_HOME": str(home)})
 
 
 @pytest.fixture
