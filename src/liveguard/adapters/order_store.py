@@ -12,7 +12,7 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from tinydb import Query, TinyDB
+from tinydb import TinyDB
 
 from liveguard.core.ledger import DayOrders, OrderRow
 from liveguard.core.orders import Order, OrderStatus
@@ -197,11 +197,6 @@ class OrderStore:
         if not path.exists():
             return []
         return [Order.from_doc(d) for d in self._day_db(day).table("orders").all()]
-
-    def find(self, channel: str, order_id: str, day: date) -> Order | None:
-        q = Query()
-        doc = self._day_db(day).table("orders").get((q.channel == channel) & (q.id == order_id))
-        return Order.from_doc(doc) if isinstance(doc, dict) else None
 
 
 def _doc_ids(stored: dict[str, Any]) -> dict[tuple[str, str], str]:

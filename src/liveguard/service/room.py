@@ -14,7 +14,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from liveguard.adapters.http_pool import HttpPool
-from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
@@ -66,11 +65,6 @@ class ControlRoom:
             return None
         ids = [c.id for c in self.config.channels]
         return orders_impact(sales.orders.day_orders, self.zone, ids)(start, end)
-
-    @classmethod
-    def open(cls, config: Config, paths: Paths, clock: Clock, lang: str) -> ControlRoom:
-        home = StateHome(paths, clock).open()
-        return cls(config, home, clock, lang)
 
     # -- change notification: sub-services call notify(area); the UI refreshes that area --
     def unsubscribe(self, listener: Listener) -> None:
