@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.actions import ACTIONS
 from liveguard.core.timekeeping import FixedClock
+from liveguard.service.events import Notice, PlanBChanged, SalesChanged
+from liveguard.ui.regions.base import Region
 from liveguard.ui.screens.help import HelpScreen
 from tests.conftest import make_app
 
@@ -124,8 +128,72 @@ async def test_background_news_after_quitting_redraws_nothing(
     app = make_app(home, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
-    app.room.notify("all")  # would raise NoMatches if the app were still listening
-    assert app.room._listeners == []
+    app.room.events.publish(SalesChanged("shopee"))  # nobody left to redraw anything
+    app.room.events.publish(PlanBChanged())
+    assert app.room.events._subscribers == []
+
+
+async def test_notices_raised_while_the_room_runs_appear_when_they_happen(
+    home: StateHome, clock: FixedClock
+) -> None:
+    """A file moved aside (told from a worker thread, as state writes are) and a notice
+    published by a background loop both reach the screen at once, each shown once."""
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        aside = "state/orders/2026-11-28.json: could not be read (empty file); moved aside"
+        worker = threading.Thread(target=home.tell, args=(aside,))
+        worker.start()
+        worker.join()
+        for _ in range(2):  # the same notice twice: shown once
+            app.room.events.publish(Notice("state/status.json: could not save", key="disk"))
+        await until(pilot, lambda: len(app._notifications) >= 2)
+        messages = [n.message for n in app._notifications]
+        assert messages.count(aside) == 1
+        assert messages.count("state/status.json: could not save") == 1
+    assert home.notices == []  # handed to the room, not kept for a later mount
+
+
+async def test_a_burst_of_changes_redraws_each_region_once(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        drawn: list[str] = []
+        for region in app.query(Region):
+            monkeypatch.setattr(region, "refresh_view", lambda area=region.AREA: drawn.append(area))
+        for _ in range(5):
+            app.room.events.publish(SalesChanged("shopee"))
+            app.room.events.publish(PlanBChanged("planb.tick"))
+        await until(pilot, lambda: len(drawn) >= 2)
+        await pilot.pause()
+        assert sorted(drawn) == ["planb", "sales"]
+
+
+async def test_a_redraw_that_raises_never_reaches_the_publisher(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        def broken() -> None:
+            raise RuntimeError("a redraw bug")
+
+        monkeypatch.setattr(app.query_one("#sales", Region), "refresh_view", broken)
+        app.room.events.publish(SalesChanged("shopee"))  # returns: the redraw runs later
+        await until(pilot, lambda: bool(app._notifications))
+        assert app.t("events.redraw_failed") in [n.message for n in app._notifications]
+        assert app.is_running
+
+
+async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(500):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the condition never held")
 
 
 @pytest.mark.parametrize("key", ["question_mark", "o", "d", "s", "i", "a", "k", "l"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -88,14 +89,22 @@ Event = StatusChanged | SalesChanged | SourceChanged | PlanBChanged | Notice
 Subscriber = Callable[[Event], None]
 
 
+KEEP_UNHEARD = 20  # notices kept while nobody listens yet (the screen is still being built)
+
+
 class Publisher:
-    """Hands every event to every subscriber, on the event loop it is bound to."""
+    """Hands every event to every subscriber, on the event loop it is bound to.
+
+    A notice published while nobody is subscribed (e.g. a file moved aside while the control
+    room draws its first frame) is kept and handed to the first subscriber.
+    """
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
         self._failed: set[tuple[int, str]] = set()
+        self._unheard: deque[Notice] = deque(maxlen=KEEP_UNHEARD)
 
     def bind(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Deliver on ``loop`` (default: the running loop) from now on."""
@@ -105,6 +114,8 @@ class Publisher:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add a subscriber; returns the function that removes it again."""
         self._subscribers.append(subscriber)
+        while self._unheard:
+            self._deliver(self._unheard.popleft())
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:
@@ -124,6 +135,8 @@ class Publisher:
         self.publish(Notice(text, severity, key or text))
 
     def _deliver(self, event: Event) -> None:
+        if not self._subscribers and isinstance(event, Notice):
+            self._unheard.append(event)
         for subscriber in list(self._subscribers):
             try:
                 subscriber(event)
@@ -143,16 +156,18 @@ async def supervise(
     every: float,
     backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
     describe: Callable[[BaseException], str] = str,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Run ``body`` every ``every`` seconds until cancelled.
 
     An iteration that raises is logged, published once as a notice (again only after the
     loop has recovered and failed anew), and retried after a growing pause; only
-    cancellation ends the loop.
+    cancellation ends the loop, or ``stop`` once set (looked at between rounds, so a round
+    that is under way finishes first).
     """
     failures = 0
-    while True:
+    while stop is None or not stop.is_set():
         try:
             await body()
         except asyncio.CancelledError:

@@ -11,6 +11,7 @@ import asyncio
 import os
 import random
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
@@ -43,6 +44,7 @@ from liveguard.core.promotion import (
 )
 from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
 
+from .events import PlanBChanged, Publisher, supervise
 from .planb_actions import ActionRunner, Opener, open_in_browser
 from .planb_view import (
     ActionView,
@@ -66,6 +68,8 @@ __all__ = [
 ]
 
 LOOP_IDLE_S = 0.5  # how often the control room loop looks at the switch when nothing is due
+# Pauses after a failed round (a full disk, a lock held too long); a key press cuts one short.
+LOOP_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -85,8 +89,10 @@ class PlanBService:
         opener: Opener | None = open_in_browser,
         impact: Callable[[datetime, datetime], Sequence[ImpactRow] | None] | None = None,
         actor: str | None = None,
+        events: Publisher | None = None,
     ) -> None:
         self.config = config
+        self.events = events or Publisher()
         self.home = home
         self.clock = clock or home.clock or SystemClock()
         self.store = PromotionStore(home)
@@ -106,9 +112,10 @@ class PlanBService:
         # (a crash may have left records) and after every change.
         self._journal_dirty = True
         self._flushed: set[str] = set()
-        self.on_change: Callable[[], None] | None = None
         self.down: tuple[tuple[str, str, datetime], ...] = ()  # live channels DOWN, for the banner
         self.wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop ``run`` waits on
+        self._loop_thread = 0
 
     # -- reading ---------------------------------------------------------------------------
     def state(self) -> PlanBState:
@@ -248,6 +255,7 @@ class PlanBService:
         path, in the next ``step`` (or ``log``); records already copied leave the journal."""
 
         wrote = False
+        noted: list[dict[str, Any]] = []
 
         def apply(state: PlanBState) -> PlanBState:
             nonlocal wrote
@@ -255,6 +263,7 @@ class PlanBService:
             if changed == state:
                 return state
             wrote = True
+            noted[:] = [r for r in changed.journal if r not in state.journal]
             kept = tuple(r for r in changed.journal if r.get("id") not in self._flushed)
             return replace(changed, journal=kept)
 
@@ -262,10 +271,27 @@ class PlanBService:
         if not wrote:
             return state
         self._journal_dirty = True
-        self.wake.set()
-        if self.on_change is not None:
-            self.on_change()
+        self._wake_loop()
+        self._publish(noted)
         return state
+
+    def _publish(self, records: Sequence[dict[str, Any]]) -> None:
+        """One ``PlanBChanged`` per audit record a commit carried (or one plain one)."""
+        for record in records:
+            detail = record.get("detail")
+            self.events.publish(
+                PlanBChanged(str(record["kind"]), dict(detail) if isinstance(detail, dict) else {})
+            )
+        if not records:
+            self.events.publish(PlanBChanged())
+
+    def _wake_loop(self) -> None:
+        """Wake ``run`` now: something changed (from any thread; asyncio.Event is not safe)."""
+        loop = self._loop
+        if loop is not None and loop.is_running() and self._loop_thread != threading.get_ident():
+            loop.call_soon_threadsafe(self.wake.set)
+        else:
+            self.wake.set()
 
     def flush_journal(self) -> None:
         """Copy journal records into the audit log (it skips the ones it already has)."""
@@ -295,7 +321,7 @@ class PlanBService:
 
         state = self._commit(apply)
         if moved is not None:
-            self.wake.set()
+            self._wake_loop()
         return self.switch(state)
 
     def _entries_after(
@@ -370,17 +396,21 @@ class PlanBService:
         return max(0.0, min(times)) if times else None
 
     async def step(self) -> int:
-        """One pass: advance the switch and send what is due. Returns how many actions ran."""
-        self.advance()
+        """One pass: advance the switch and send what is due. Returns how many actions ran.
+
+        Every write and read of the state file runs in a worker thread, never on the loop
+        (the lease stays on the loop's thread: a file lock belongs to the thread holding it)."""
+        await asyncio.to_thread(self.advance)
         if not self.lease.try_acquire():
-            self.flush_journal()
+            await asyncio.to_thread(self.flush_journal)
             return 0  # another liveguard on this home sends; it will see our changes
-        due = self.due_entries()
+        due = await asyncio.to_thread(self.due_entries)
         if due:
-            claimed = self._claim(due)
+            claimed = await asyncio.to_thread(self._claim, due)
             await asyncio.gather(*(self._perform(e) for e in claimed))
-            self.advance()
-        self.flush_journal()  # the audit copy waits until the actions are on their way
+            await asyncio.to_thread(self.advance)
+        # the audit copy waits until the actions are on their way
+        await asyncio.to_thread(self.flush_journal)
         return len(due)
 
     async def drain(
@@ -408,31 +438,58 @@ class PlanBService:
         stop: asyncio.Event,
         outages: Callable[[], Sequence[tuple[str, str, datetime]]] | None = None,
     ) -> None:
-        """The control room's loop: wakes on a key press or when something falls due.
-        ``outages`` gives the live channels that are DOWN (from the status service)."""
+        """The control room's loop: wakes on a key press or when something falls due, until
+        ``stop`` is set. ``outages`` gives the live channels that are DOWN (status service).
+        A round that fails (a full disk, a lock held too long) is reported once and tried
+        again after a pause, so Plan B goes on by itself once the write can succeed."""
+        self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
         self.runner.sender()  # build the HTTP client now, not when the first webhook is due
-        while not stop.is_set():
-            self.wake.clear()
-            if outages is not None:
-                down = tuple(outages())
-                if down != self.down:
-                    self.down = down
-                    if self.on_change is not None:
-                        self.on_change()
-                self.consider_outage(down)
-            await self.step()
-            wait = self.next_wakeup()
-            if wait is None:
-                wait = LOOP_IDLE_S
-            elif wait > 0:  # a countdown or a retry: wake right when it falls due
-                wait = min(wait + 0.001, LOOP_IDLE_S)
-            else:  # due now but not ours to send (another process holds the outbox)
-                wait = 0.05
-            try:
-                async with asyncio.timeout(wait):
-                    await self.wake.wait()
-            except TimeoutError:
-                pass
+
+        async def one_round() -> None:
+            await self._round(outages)
+
+        async def pause(seconds: float) -> None:  # after a failed round
+            if not stop.is_set():
+                self.wake.clear()  # a change the failed round made itself must not cut it short
+            await self._nap(seconds)
+
+        await supervise(
+            "Plan B",
+            one_round,
+            self.events,
+            every=0,
+            backoff=LOOP_BACKOFF_S,
+            sleep=pause,
+            stop=stop,
+        )
+
+    async def _round(
+        self, outages: Callable[[], Sequence[tuple[str, str, datetime]]] | None
+    ) -> None:
+        self.wake.clear()
+        if outages is not None:
+            down = tuple(outages())
+            if down != self.down:
+                self.down = down
+                self.events.publish(PlanBChanged("down"))
+            await asyncio.to_thread(self.consider_outage, down)
+        await self.step()
+        wait = await asyncio.to_thread(self.next_wakeup)
+        if wait is None:
+            wait = LOOP_IDLE_S
+        elif wait > 0:  # a countdown or a retry: wake right when it falls due
+            wait = min(wait + 0.001, LOOP_IDLE_S)
+        else:  # due now but not ours to send (another process holds the outbox)
+            wait = 0.05
+        await self._nap(wait)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds`` or until woken (a key press, a change, stopping)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.wake.wait()
+        except TimeoutError:
+            pass
 
     def _claim(self, due: Sequence[OutboxEntry]) -> list[OutboxEntry]:
         """Mark every due action as being sent (attempt n + 1) in ONE durable write, before
@@ -469,7 +526,7 @@ class PlanBService:
     async def _perform(self, claimed: OutboxEntry) -> OutboxEntry:
         """Run one claimed action, then write its result (and its audit record)."""
         try:
-            state = self.state()
+            state = await asyncio.to_thread(self.state)
             sw = self.switch(state)
             promo = self.config.promotion(claimed.promotion)
             action = action_for(promo, claimed) if promo else None
@@ -478,7 +535,7 @@ class PlanBService:
             path = self.message_path(promo, claimed.index, action)
             result, final = await self.runner.run(claimed, action, values, path)
             record = self._attempt_record(final, action, result, final.status)
-            self._commit(lambda s: s.with_entry(final).noting(record))
+            await asyncio.to_thread(self._commit, lambda s: s.with_entry(final).noting(record))
             return final
         finally:
             self._inflight.discard(claimed.key)

@@ -12,7 +12,7 @@ import contextlib
 import os
 import secrets
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -39,12 +39,9 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
-__all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
+from .events import Notice, Publisher, SalesChanged, SourceChanged, supervise
 
-Notify = Callable[[str], None]
-AREA = "sales"
-INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
-INFER_FIRST_AFTER_S = 1.0
+__all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
 
 
 class SaleInputError(Exception):
@@ -120,7 +117,7 @@ class SalesService:
         *,
         pool: HttpPool | None = None,
         environ: Mapping[str, str] | None = None,
-        notify: Notify | None = None,
+        events: Publisher | None = None,
         drop_rule: DropRule | None = None,
     ) -> None:
         self.config = config
@@ -128,7 +125,7 @@ class SalesService:
         self.clock = clock
         self.pool = pool
         self.environ = os.environ if environ is None else environ
-        self.notify: Notify = notify or (lambda area: None)
+        self.events = events or Publisher()
         self.zone = load_zone(config.timezone)
         self.orders = OrderStore(home, self.zone)
         self.history = HistoryStore(home)
@@ -137,8 +134,6 @@ class SalesService:
             i: FeedView(s.channel, _where(s.url), "waiting") for i, s in enumerate(config.sources)
         }
         self._tasks: list[asyncio.Task[None]] = []
-        # Set by the room: receives the inferred live drops (the status service shows them).
-        self.on_drops: Callable[[list[LiveDrop]], None] | None = None
 
     # -- reading --------------------------------------------------------------------------
     def channel_infos(self) -> list[ChannelInfo]:
@@ -193,13 +188,6 @@ class SalesService:
                 drops.append(drop)
         return drops
 
-    def check_drops(self) -> list[LiveDrop]:
-        """Judge the live channels now and hand the result to ``on_drops``."""
-        drops = self.live_drops()
-        if self.on_drops is not None:
-            self.on_drops(drops)
-        return drops
-
     def feeds(self) -> list[FeedView]:
         return [self._feeds[i] for i in sorted(self._feeds)]
 
@@ -250,9 +238,18 @@ class SalesService:
 
     def _store(self, orders: list[Order], dry_run: bool = False) -> list[UpsertResult]:
         results = self.orders.upsert_many(orders, dry_run=dry_run)
-        if not dry_run and any(r != "unchanged" for r in results):
-            self.notify(AREA)
+        if not dry_run:
+            self._changed(orders, results)
         return results
+
+    def _changed(self, orders: list[Order], results: list[UpsertResult]) -> bool:
+        """Publish one ``SalesChanged`` per channel whose orders changed; True if any did."""
+        channels = sorted(
+            {o.channel for o, r in zip(orders, results, strict=True) if r != "unchanged"}
+        )
+        for channel in channels:
+            self.events.publish(SalesChanged(channel))
+        return bool(channels)
 
     # -- imports ---------------------------------------------------------------------------
     def read_export(
@@ -360,7 +357,8 @@ class SalesService:
         changed = False
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
-            changed = any(r != "unchanged" for r in self.orders.upsert_many(orders))
+            results = await asyncio.to_thread(self.orders.upsert_many, orders)
+            changed = self._changed(orders, results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
             reason = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
@@ -370,53 +368,51 @@ class SalesService:
         else:
             view = FeedView(source.channel, before.where, "ok", self.clock.now(), "", len(orders))
         self._feeds[index] = view
-        if changed or view != before:
-            self.notify(AREA)  # once per poll, whatever changed
+        if (view.state == "stale") != (before.state == "stale"):
+            stale = view.state == "stale"
+            self.events.publish(
+                SourceChanged(view.where, view.channel, "stale" if stale else "fresh", view.reason)
+            )
+        elif view != before and not changed:
+            self.events.publish(SalesChanged(view.channel))  # the feed's line on screen moved
         return view
 
     async def _run_source(self, index: int, source: OrderSource) -> None:
-        while True:
-            await self.poll_source(index)
-            await asyncio.sleep(source.every.total_seconds())
+        name = f"order feed {source.channel} ({self._feeds[index].where})"
+        every = source.every.total_seconds()
+        await supervise(name, lambda: self._poll(index), self.events, every=every)
 
-    async def _run_rollover(self) -> None:
-        """Redraw at local midnight (the day turns over) and compact days past retention."""
-        while True:
-            self.maintain()
-            now = self.clock.now()
-            _, end = day_bounds_utc(local_day(now, self.zone), self.zone)
-            await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
-            self.notify(AREA)
+    async def _poll(self, index: int) -> None:
+        await self.poll_source(index)
 
-    async def _run_inference(self) -> None:
-        # The first judgement reads a week of day files (~60 ms with a busy shop): let the
-        # room paint its first frame before it.
-        await asyncio.sleep(INFER_FIRST_AFTER_S)
-        while True:
-            try:
-                self.check_drops()
-            except StateError as exc:
-                self.home.notices.append(str(exc))
-            await asyncio.sleep(INFER_EVERY_S)
+    async def _turn_the_day(self) -> None:
+        """Compact days past retention, then sleep until local midnight and say the day
+        turned over (the numbers start again)."""
+        await asyncio.to_thread(self.maintain)
+        now = self.clock.now()
+        _, end = day_bounds_utc(local_day(now, self.zone), self.zone)
+        await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
+        self.events.publish(SalesChanged())
 
     def maintain(self) -> list[date]:
+        """Fold days past retention into the monthly history (blocking: run off the loop)."""
         try:
             return compact_old_days(
                 self.orders, self.history, self.zone, local_day(self.clock.now(), self.zone)
             )
         except StateError as exc:
-            self.home.notices.append(str(exc))
+            self.events.publish(Notice(str(exc), "error", key="sales.compact"))
             return []
 
     def start(self) -> None:
-        """Start the feed pollers and the rollover timer on the running loop."""
+        """Start the feed pollers and the day rollover on the running loop."""
         if self._tasks:
             return
         if self.pool is not None:
             for i, source in enumerate(self.config.sources):
                 self._tasks.append(asyncio.create_task(self._run_source(i, source)))
-        self._tasks.append(asyncio.create_task(self._run_rollover()))
-        self._tasks.append(asyncio.create_task(self._run_inference()))
+        rollover = supervise("day rollover", self._turn_the_day, self.events, every=0)
+        self._tasks.append(asyncio.create_task(rollover))
 
     async def stop(self) -> None:
         for task in self._tasks:

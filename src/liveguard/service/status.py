@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -39,10 +39,11 @@ from liveguard.core.status import (
 )
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
+from .events import Notice, Publisher, StatusChanged, supervise
+
 __all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "pool_size"]
 
 Mark = Literal["up", "down", "clear"]
-Listener = Callable[[Change], None]
 
 FLUSH_EVERY_S = 1.0
 MAX_CONNECTIONS = 128
@@ -93,15 +94,16 @@ class StatusService:
         clock: Clock,
         *,
         environ: Mapping[str, str] | None = None,
+        events: Publisher | None = None,
     ) -> None:
         self.config = config
         self.home = home
         self.clock = clock
         self.zone: ZoneInfo = load_zone(config.timezone)
         self.environ = os.environ if environ is None else environ
+        self.events = events or Publisher()
         self.store = StatusStore(home)
         self.book = StatusBook(config.channels, config.alerts)
-        self._listeners: list[Listener] = []
         self._dirty: set[str] = set()
         self._closed: list[Outage] = []
         self._history: list[Outage] = []
@@ -119,9 +121,6 @@ class StatusService:
         for channel in self.config.channels:
             self._apply(self.book.settle(channel.id, now))
         self._loaded = True
-
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
 
     # -- reading ------------------------------------------------------------------------
     def snapshot(self) -> list[ChannelView]:
@@ -241,18 +240,15 @@ class StatusService:
         await asyncio.to_thread(warm_up)
         jobs = jobs_for(self.config.channels)
         scheduler = ProbeScheduler(pool, jobs, self.clock, self.record, environ=self.environ)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(scheduler.run())
-            group.create_task(self._keep(flush_every))
-
-    async def _keep(self, every: float) -> None:
         try:
-            while True:
-                await asyncio.sleep(every)
-                await self.sync()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(supervise("probes", scheduler.run, self.events, every=0))
+                group.create_task(
+                    supervise("status flush", self.sync, self.events, every=flush_every)
+                )
         finally:
-            with contextlib.suppress(Exception):
-                self._write_dirty()  # last batch on the way out
+            with contextlib.suppress(Exception):  # a full disk: the notice has said so
+                await asyncio.to_thread(self._write_dirty)  # last batch on the way out
 
     async def sync(self) -> None:
         """Write what changed and apply declarations made elsewhere; disk work off the loop."""
@@ -265,7 +261,7 @@ class StatusService:
             self._dirty.update(docs)
             self._closed[:0] = closed
             if not self._write_failed:
-                self.home.notices.append(str(exc))
+                self.events.publish(Notice(str(exc), "error", key="status.write"))
             self._write_failed = True
             return
         self._write_failed = False
@@ -285,11 +281,7 @@ class StatusService:
         if change.closed is not None:
             self._closed.append(change.closed)
             self._history.append(change.closed)
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception as exc:  # a broken listener must not stop the probes
-                self.home.notices.append(f"live status: could not show a change ({exc})")
+        self.events.publish(StatusChanged(change))
 
     def _take_dirty(self) -> tuple[dict[str, dict[str, Any]], list[Outage]]:
         docs = channel_docs(self.book, sorted(self._dirty))

@@ -4,6 +4,9 @@ the message, links, checklist and the impact on sales. Every state is spelled ou
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from rich.markup import escape
 from textual.widgets import Static
 
@@ -48,14 +51,16 @@ class PlanBRegion(Region):
         self.set_interval(REFRESH_S, self.refresh_view)
 
     # -- keys (called by the app's actions from the table) ---------------------------------
-    def press(self) -> None:
-        self._guard(lambda: self.room.planb.press())
+    # Each key is one durable write, made in a worker thread: the screen never waits on the
+    # disk. The change comes back as a PlanBChanged event, which redraws the region.
+    async def press(self) -> None:
+        await self._guard(self.room.planb.press)
 
-    def cancel_countdown(self) -> bool:
+    async def cancel_countdown(self) -> bool:
         """Esc: cancel a countdown if there is one; False when there was nothing to cancel."""
         if self.room.planb.view().countdown_s is None:
             return False
-        self._guard(lambda: self.room.planb.cancel())
+        await self._guard(self.room.planb.cancel)
         return True
 
     def copy_message(self) -> None:
@@ -65,12 +70,13 @@ class PlanBRegion(Region):
             return
         self._copy(view, "\n\n".join(view.messages))
 
-    def _guard(self, act) -> None:  # type: ignore[no-untyped-def]
+    async def _guard(self, act: Callable[[], object]) -> None:
         try:
-            act()
+            await asyncio.to_thread(act)
         except TransitionError as exc:
             self.app.notify(self.t(exc.key, **exc.params), severity="warning")
-        self.refresh_view()
+        except Exception as exc:  # a full disk, a lock held too long: nothing changed
+            self.app.notify(str(exc), severity="error", markup=False)
 
     def _copy(self, view: PlanBView, text: str) -> None:
         self.app.copy_to_clipboard(text)  # OSC 52: many terminals, not all; hence the toast

@@ -53,7 +53,10 @@ class SalesRegion(Region):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        body = self.query_one("#sales-body", Static)
+        bodies = self.query("#sales-body")
+        if not bodies:
+            return  # not composed yet, or already taken down
+        body = bodies.first(Static)
         sales = self.room.sales
         if not self.room.channels:
             body.update(self.t("sales.no_channels", path=self.room.config.path))
