@@ -37,9 +37,7 @@ def main() -> None:
         print("UP", flush=True)
         if drain is not None:
             await pilot.pause(drain)
-            room.unsubscribe(app._on_room_change)
-            await room.stop()
-            app.exit()
+            app.exit()  # the app stops the room on its way out
             return
         n = 0
         while True:

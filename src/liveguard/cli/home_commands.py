@@ -57,8 +57,9 @@ def register(sub: Any) -> None:
 def run_room(ctx: Context, args: argparse.Namespace) -> int:
     from liveguard.ui.app import LiveguardApp
 
-    LiveguardApp(open_room(ctx)).run()
-    return 0
+    app = LiveguardApp(open_room(ctx))
+    app.run()
+    return app.return_code or 0
 
 
 def open_room(ctx: Context) -> ControlRoom:
