@@ -185,25 +185,57 @@ class StatusService:
         self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
     ) -> ChannelStatus:
         """Declare a channel up or down (or clear back to probes); stored before returning."""
+        who = who or current_actor()
+        decl, now = self._declaration(channel_id, mark, reason, who)
+        self._declarations_made += 1
+        self._save_declaration(channel_id, mark, reason, who, decl, now)
+        status = self._take_declaration(channel_id, decl, now)
+        self._write_dirty()
+        return status
+
+    async def declare_soon(
+        self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
+    ) -> ChannelStatus:
+        """``declare`` for the control room: the write runs in a worker thread, the book is
+        changed on the loop; the channel's bookkeeping follows with the next batch."""
+        who = who or current_actor()
+        decl, now = self._declaration(channel_id, mark, reason, who)
+        self._declarations_made += 1  # a batch read under way must not undo this one
+        await asyncio.to_thread(self._save_declaration, channel_id, mark, reason, who, decl, now)
+        return self._take_declaration(channel_id, decl, now)
+
+    def _declaration(
+        self, channel_id: str, mark: Mark, reason: str, who: str
+    ) -> tuple[Declaration | None, datetime]:
         if self.config.channel(channel_id) is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise KeyError(f"no channel {channel_id!r} (channels: {known})")
         if not self._loaded:
             self.load()
         now = self.clock.now()
-        who = who or current_actor()
-        decl = None
-        if mark != "clear":
-            decl = Declaration(State(mark), who, now, reason.strip())
+        if mark == "clear":
+            return None, now
+        return Declaration(State(mark), who, now, reason.strip()), now
+
+    def _save_declaration(
+        self,
+        channel_id: str,
+        mark: Mark,
+        reason: str,
+        who: str,
+        decl: Declaration | None,
+        now: datetime,
+    ) -> None:
         with self._io:
             self.store.save_declaration(channel_id, decl)
             detail = {"channel": channel_id, "mark": mark, "reason": reason.strip()}
             AuditLog(self.home, actor=who).record("status.mark", detail, at=now)
-        self._declarations_made += 1
-        change = self.book.declare(channel_id, decl, now)
+
+    def _take_declaration(
+        self, channel_id: str, decl: Declaration | None, now: datetime
+    ) -> ChannelStatus:
         self._dirty.add(channel_id)
-        self._apply(change)
-        self._write_dirty()
+        self._apply(self.book.declare(channel_id, decl, now))
         return self.book.status(channel_id)
 
     # -- probing ------------------------------------------------------------------------
@@ -242,7 +274,8 @@ class StatusService:
         scheduler = ProbeScheduler(pool, jobs, self.clock, self.record, environ=self.environ)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(supervise("probes", scheduler.run, self.events, every=0))
+                if jobs:  # the scheduler runs until cancelled; restarted (paced) if it fails
+                    group.create_task(supervise("probes", scheduler.run, self.events, every=1.0))
                 group.create_task(
                     supervise("status flush", self.sync, self.events, every=flush_every)
                 )

@@ -183,15 +183,15 @@ class StatusRegion(Region):
             return
         status = self.room.status.book.status(channel)
 
-        def done(result: tuple[Mark, str] | None) -> None:
+        async def done(result: tuple[Mark, str] | None) -> None:
             if result is not None:
-                self.declare(channel, *result)
+                await self.declare(channel, *result)
 
         self.app.push_screen(DeclareScreen(status, self.t), done)
 
-    def declare(self, channel: str, mark: Mark, reason: str) -> None:
-        try:
-            status = self.room.status.declare(channel, mark, reason)
+    async def declare(self, channel: str, mark: Mark, reason: str) -> None:
+        try:  # the write runs in a worker thread
+            status = await self.room.status.declare_soon(channel, mark, reason)
         except Exception as exc:  # a lock held too long, a full disk: say so, change nothing
             self.app.notify(self.t("status.declare_failed", error=str(exc)), severity="error")
             return
