@@ -80,3 +80,29 @@ async def test_supervise_reports_a_failure_once_and_keeps_the_loop_going() -> No
     assert [n.text for n in notices if isinstance(n, Notice)] == ["disk full"]
     assert pauses[:4] == [7.0, 1.0, 2.0, 7.0]
     assert task.cancelled()
+
+
+async def test_supervise_ends_between_rounds_once_stop_is_set() -> None:
+    pub = Publisher()
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    async def body() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 3:
+            stop.set()  # the round under way still finishes
+
+    await asyncio.wait_for(supervise("plan b", body, pub, every=0, stop=stop), 5)
+    assert rounds == [0, 1, 2]
+
+
+def test_notices_published_before_anyone_listens_reach_the_first_subscriber() -> None:
+    pub = Publisher()
+    pub.publish(SalesChanged())  # nothing to redraw yet: not kept
+    pub.notice("state/status.json: moved aside")
+    seen: list[object] = []
+    pub.subscribe(seen.append)
+    later: list[object] = []
+    pub.subscribe(later.append)
+    assert [type(e).__name__ for e in seen] == ["Notice"]
+    assert later == []  # handed over once

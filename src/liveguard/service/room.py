@@ -94,12 +94,12 @@ class ControlRoom:
         # The first judgement reads a week of day files (~60 ms with a busy shop): let the
         # room paint its first frame before it.
         await asyncio.sleep(INFER_FIRST_AFTER_S)
+        await supervise("sales inference", self.judge_sales, self.events, every=INFER_EVERY_S)
 
-        async def judge() -> None:
-            drops = await asyncio.to_thread(self.sales.live_drops)
-            self.status.apply_drops(drops)  # the status book lives on the loop
-
-        await supervise("sales inference", judge, self.events, every=INFER_EVERY_S)
+    async def judge_sales(self) -> None:
+        """Judge the live channels' last hour now (a week of day files, read off the loop)."""
+        drops = await asyncio.to_thread(self.sales.live_drops)
+        self.status.apply_drops(drops)  # the status book lives on the loop
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk. Plan B's
