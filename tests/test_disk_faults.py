@@ -258,3 +258,23 @@ async def test_plan_b_goes_on_by_itself_once_space_returns(
     assert len(notices) == 1 and "the disk is full" in notices[0], notices  # told once
     kinds = [e.kind for e in told if isinstance(e, PlanBChanged)]
     assert "planb.attempt" in kinds and kinds.count("planb.transition") >= 2
+
+
+async def test_the_plan_b_key_on_a_full_disk_says_so_and_changes_nothing(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(atomic_storage, "os", FaultyOs("enospc"))
+        await app.run_action("planb")
+        await pilot.pause()  # the notification is a message to the app
+        said = [n.message for n in app._notifications if "promotions.json" in n.message]
+        assert said and "could not save" in said[0] and "the disk is full" in said[0]
+        assert app.room.planb.switch().phase == "idle"
+        monkeypatch.setattr(atomic_storage, "os", os)  # space returns
+        await app.run_action("planb")
+        assert app.room.planb.switch().phase == "pending"
+        assert app.is_running

@@ -9,7 +9,7 @@ import pytest
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.actions import ACTIONS
 from liveguard.core.timekeeping import FixedClock
-from liveguard.service.events import Notice, PlanBChanged, SalesChanged
+from liveguard.service.events import Notice, PlanBChanged, SalesChanged, SourceChanged
 from liveguard.ui.regions.base import Region
 from liveguard.ui.screens.help import HelpScreen
 from tests.conftest import make_app
@@ -186,6 +186,27 @@ async def test_a_redraw_that_raises_never_reaches_the_publisher(
         await until(pilot, lambda: bool(app._notifications))
         assert app.t("events.redraw_failed") in [n.message for n in app._notifications]
         assert app.is_running
+
+
+async def test_a_failed_plan_b_step_and_a_stale_feed_are_said_when_they_happen(
+    home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "id")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        failed = {"action": 1, "label": "Flash sale", "result": "failed", "error": "status 500"}
+        app.room.events.publish(PlanBChanged("planb.attempt", failed))
+        app.room.events.publish(PlanBChanged("planb.attempt", {**failed, "result": "retrying"}))
+        app.room.events.publish(
+            SourceChanged("http://127.0.0.1/orders", "shopee", "stale", "status [b]503[/b]")
+        )
+        await until(pilot, lambda: len(app._notifications) >= 2)
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert messages == [
+            "Langkah 1 Plan B (Flash sale) gagal: status 500",
+            "Shopee: feed pesanan tidak menjawab (status [b]503[/b]); angka yang tampil mungkin tertinggal.",
+        ]
 
 
 async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
