@@ -13,6 +13,7 @@ from liveguard.service.events import Notice, PlanBChanged, SalesChanged, SourceC
 from liveguard.ui.regions.base import Region
 from liveguard.ui.screens.help import HelpScreen
 from tests.conftest import make_app
+from tests.test_planb_ui import until
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -207,14 +208,6 @@ async def test_a_failed_plan_b_step_and_a_stale_feed_are_said_when_they_happen(
             "Langkah 1 Plan B (Flash sale) gagal: status 500",
             "Shopee: feed pesanan tidak menjawab (status [b]503[/b]); angka yang tampil mungkin tertinggal.",
         ]
-
-
-async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(500):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the condition never held")
 
 
 @pytest.mark.parametrize("key", ["question_mark", "o", "d", "s", "i", "a", "k", "l"])
