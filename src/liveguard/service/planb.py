@@ -567,9 +567,11 @@ class PlanBService:
         self.runner.use_pool(pool)
 
     async def aclose(self) -> None:
-        self.flush_journal()
-        self.lease.release()
-        await self.runner.aclose()
+        try:
+            await asyncio.to_thread(self.flush_journal)  # a full disk: copied on the next start
+        finally:
+            self.lease.release()
+            await self.runner.aclose()
 
     def log(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The audit log, newest last (with any record still waiting in the journal)."""
