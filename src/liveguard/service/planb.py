@@ -471,7 +471,7 @@ class PlanBService:
             down = tuple(outages())
             if down != self.down:
                 self.down = down
-                self.events.publish(PlanBChanged("down"))
+                self.events.publish(PlanBChanged())  # the banner in the region moved
             await asyncio.to_thread(self.consider_outage, down)
         await self.step()
         wait = await asyncio.to_thread(self.next_wakeup)
