@@ -188,9 +188,11 @@ class StatusService:
         self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
     ) -> ChannelStatus:
         """Declare a channel up or down (or clear back to probes); stored before returning."""
-        if self.config.channel(channel_id) is None:
+        found = self.config.find_channel(channel_id)
+        if found is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise KeyError(f"no channel {channel_id!r} (channels: {known})")
+        channel_id = found.id
         if not self._loaded:
             self.load()
         now = self.clock.now()
