@@ -111,6 +111,8 @@ class StatusService:
         self._io = threading.Lock()  # one store user at a time: the loop or the flush thread
         self._declarations_made = 0
         self._write_failed = False
+        self._audit_failed = False
+        self.audit = AuditLog(home)
 
     # -- lifecycle ----------------------------------------------------------------------
     def load(self) -> None:
@@ -186,7 +188,7 @@ class StatusService:
     ) -> ChannelStatus:
         """Declare a channel up or down (or clear back to probes); stored before returning."""
         who = who or current_actor()
-        decl, now = self._declaration(channel_id, mark, reason, who)
+        channel_id, decl, now = self._declaration(channel_id, mark, reason, who)
         self._declarations_made += 1
         self._save_declaration(channel_id, mark, reason, who, decl, now)
         status = self._take_declaration(channel_id, decl, now)
@@ -199,23 +201,25 @@ class StatusService:
         """``declare`` for the control room: the write runs in a worker thread, the book is
         changed on the loop; the channel's bookkeeping follows with the next batch."""
         who = who or current_actor()
-        decl, now = self._declaration(channel_id, mark, reason, who)
+        channel_id, decl, now = self._declaration(channel_id, mark, reason, who)
         self._declarations_made += 1  # a batch read under way must not undo this one
         await asyncio.to_thread(self._save_declaration, channel_id, mark, reason, who, decl, now)
         return self._take_declaration(channel_id, decl, now)
 
     def _declaration(
         self, channel_id: str, mark: Mark, reason: str, who: str
-    ) -> tuple[Declaration | None, datetime]:
-        if self.config.channel(channel_id) is None:
+    ) -> tuple[str, Declaration | None, datetime]:
+        """The channel's own id (found by id, name or alias), the declaration and its time."""
+        found = self.config.find_channel(channel_id)
+        if found is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise KeyError(f"no channel {channel_id!r} (channels: {known})")
         if not self._loaded:
             self.load()
         now = self.clock.now()
         if mark == "clear":
-            return None, now
-        return Declaration(State(mark), who, now, reason.strip()), now
+            return found.id, None, now
+        return found.id, Declaration(State(mark), who, now, reason.strip()), now
 
     def _save_declaration(
         self,
@@ -226,10 +230,12 @@ class StatusService:
         decl: Declaration | None,
         now: datetime,
     ) -> None:
+        """The declaration and its audit record in one write, then the audit copy."""
+        detail = {"channel": channel_id, "mark": mark, "reason": reason.strip()}
+        record = {"kind": "status.mark", "detail": detail, "at": now.isoformat(), "actor": who}
         with self._io:
-            self.store.save_declaration(channel_id, decl)
-            detail = {"channel": channel_id, "mark": mark, "reason": reason.strip()}
-            AuditLog(self.home, actor=who).record("status.mark", detail, at=now)
+            self.store.save_declaration(channel_id, decl, record)
+            self._copy_audit()
 
     def _take_declaration(
         self, channel_id: str, decl: Declaration | None, now: datetime
@@ -328,7 +334,20 @@ class StatusService:
         with self._io:
             self.store.save_channels(docs)
             self.store.add_outages(closed)
+            self._copy_audit()  # catches up after a crash or a failed copy
             return self.store.declarations()
+
+    def _copy_audit(self) -> None:
+        """The declaration is stored with its audit record; a failed copy to the audit log
+        leaves the record in the journal for the next round (never lost, never twice)."""
+        try:
+            self.store.copy_journal(self.audit)
+        except StateError as exc:
+            if not self._audit_failed:
+                self.events.publish(Notice(str(exc), "error", key="status.audit"))
+            self._audit_failed = True
+        else:
+            self._audit_failed = False
 
     def _write_dirty(self) -> None:
         docs, closed = self._take_dirty()
