@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -254,11 +255,17 @@ class LiveguardApp(App[None]):
         if not isinstance(self.screen, ChecklistScreen):
             self.push_screen(ChecklistScreen(self.room, self.t))
 
-    def action_audit_log(self) -> None:
-        from .screens.audit_log import AuditLogScreen
+    async def action_audit_log(self) -> None:
+        from .screens.audit_log import SHOWN, AuditLogScreen
 
         if not isinstance(self.screen, AuditLogScreen):
-            self.push_screen(AuditLogScreen(self.room, self.t))
+            # the journal copy (a write) and the log's files: read in a worker thread
+            try:
+                entries = await asyncio.to_thread(self.room.planb.log, SHOWN)
+            except Exception as exc:  # a full disk while copying the journal: say so
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self.push_screen(AuditLogScreen(self.room, self.t, entries))
 
     def _planb_done(self, message: str | None) -> None:
         if message:
