@@ -172,6 +172,20 @@ async def test_a_burst_of_changes_redraws_each_region_once(
         assert sorted(drawn) == ["planb", "sales"]
 
 
+async def test_changes_redraw_the_room_behind_an_open_dialog(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        drawn: list[str] = []
+        sales = app.screen_stack[0].query_one("#sales", Region)
+        monkeypatch.setattr(sales, "refresh_view", lambda: drawn.append("sales"))
+        app.room.events.publish(SalesChanged("shopee"))
+        await until(pilot, lambda: drawn == ["sales"])
+
+
 async def test_a_redraw_that_raises_never_reaches_the_publisher(
     home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -128,11 +128,13 @@ class LiveguardApp(App[None]):
 
     def on_room_event(self, message: RoomEvent) -> None:
         event = message.event
+        if not self.is_running or not self.screen_stack:
+            return  # quitting: nothing left to show it on
         if isinstance(event, Notice):
             self._show_notice(event)
         elif isinstance(event, StatusChanged):
             self._redraw_soon("status")
-            for region in self.query(StatusRegion):
+            for region in self._main_screen().query(StatusRegion):
                 region.incident(event.change)
         elif isinstance(event, SalesChanged):
             self._redraw_soon("sales")
@@ -151,13 +153,18 @@ class LiveguardApp(App[None]):
             self.call_later(self._redraw)
         self._stale.add(area)
 
+    def _main_screen(self) -> Screen[object]:
+        """The control room's own screen, also while a dialog is open over it."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
     def _redraw(self) -> None:
         areas, self._stale = self._stale, set()
         if not self.is_running:
             return
-        widgets: list[Region | DownBanner] = [r for r in self.query(Region) if r.AREA in areas]
+        main = self._main_screen()
+        widgets: list[Region | DownBanner] = [r for r in main.query(Region) if r.AREA in areas]
         if "status" in areas:
-            widgets += list(self.query(DownBanner))
+            widgets += list(main.query(DownBanner))
         for widget in widgets:
             try:
                 widget.refresh_view()
