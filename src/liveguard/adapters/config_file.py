@@ -15,11 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
+from liveguard.core.config import (
+    Action,
+    Alerts,
+    Channel,
+    Check,
+    Config,
+    OrderSource,
+    Promotion,
+    resolve_env,
+)
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
+from liveguard.core.webhook_signing import secret_problem
 
-from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
+from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, join, kind_of
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
@@ -281,6 +291,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         if body is not None:
             _env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
+        if secret:
+            _check_secret(r, secret, join(path, "secret"))
         action = Action(
             "webhook",
             name=name,
@@ -315,6 +327,14 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         undo = _action(r, f"{path}.undo", t["undo"], inherit=action)
         action = Action(**{**action.__dict__, "undo": undo})
     return action
+
+
+def _check_secret(r: Reader, secret: str, path: str) -> None:
+    """The secret, as it will be used (``${NAME}`` filled in), must be a Standard Webhooks
+    secret; the message says what is wrong without quoting it."""
+    problem = secret_problem(resolve_env(secret, r.environ))
+    if problem is not None:
+        raise r.fail(path, problem)
 
 
 def _env_in_values(r: Reader, value: Any, path: str) -> None:
