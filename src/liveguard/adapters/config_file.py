@@ -30,6 +30,7 @@ from liveguard.core.timekeeping import load_zone
 from liveguard.core.webhook_signing import secret_problem
 
 from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, join, kind_of
+from .importers.vocabulary import StatusMapError, parse_status_map
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
@@ -71,7 +72,17 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions", "keys"}
+_TOP_KEYS = {
+    "shop",
+    "timezone",
+    "language",
+    "alerts",
+    "channels",
+    "sources",
+    "promotions",
+    "keys",
+    "imports",
+}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -98,6 +109,7 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
+    status_map = _imports(r, data.get("imports", {}))
     return Config(
         path=file,
         shop=shop,
@@ -108,7 +120,21 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         sources=sources,
         promotions=promotions,
         keys=keys,
+        status_map=status_map,
     )
+
+
+def _imports(r: Reader, raw: Any) -> dict[str, str]:
+    t = r.table(raw, "imports", {"status_map"})
+    words = t.get("status_map", {})
+    if not isinstance(words, dict):
+        raise r.fail("imports.status_map", f"must be a table, not {kind_of(words)}")
+    for word, meaning in words.items():
+        try:
+            parse_status_map({word: meaning})
+        except StatusMapError as exc:
+            raise r.fail(f"imports.status_map.{word}", str(exc)) from None
+    return parse_status_map(words)
 
 
 def _alerts(r: Reader, raw: Any) -> Alerts:

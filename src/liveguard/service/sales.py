@@ -69,6 +69,7 @@ class ImportOutcome:
     dry_run: bool
     rows_read: int
     rejected: list[RowError]
+    skipped: list[RowError] = field(default_factory=list)  # orders that cannot change revenue
     written: bool = False
     results: dict[UpsertResult, int] = field(
         default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0}
@@ -91,6 +92,7 @@ class ImportOutcome:
             "orders_unchanged": self.results["unchanged"],
             "rows_read": self.rows_read,
             "rows_rejected": [{"row": e.row, "error": e.text()} for e in self.rejected],
+            "rows_skipped": [{"row": e.row, "reason": e.text()} for e in self.skipped],
         }
 
 
@@ -262,8 +264,12 @@ class SalesService:
         format_name: str = "auto",
         channel: str | None = None,
         mapping: Mapping[str, str] | None = None,
+        status_map: Mapping[str, str] | None = None,
     ) -> ParsedExport:
-        """Parse a whole export and write nothing. Safe to run in a worker thread."""
+        """Parse a whole export and write nothing. Safe to run in a worker thread.
+
+        ``status_map`` (the seller's words for this import) adds to the config's
+        ``[imports] status_map``."""
         if channel is not None and self.config.channel(channel) is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise ExportFileError(f"unknown channel {channel!r} (known: {known})")
@@ -275,6 +281,7 @@ class SalesService:
             channel=channel,
             known_channels=known_ids,
             mapping=mapping,
+            status_map={**self.config.status_map, **(status_map or {})},
         )
 
     def apply_export(
@@ -293,6 +300,7 @@ class SalesService:
             dry_run=dry_run,
             rows_read=parsed.rows_read,
             rejected=parsed.rejected,
+            skipped=parsed.skipped,
         )
         if parsed.rejected and not skip_bad_rows and not dry_run:
             return outcome
@@ -315,12 +323,17 @@ class SalesService:
         dry_run: bool = False,
         skip_bad_rows: bool = False,
         mapping: Mapping[str, str] | None = None,
+        status_map: Mapping[str, str] | None = None,
     ) -> ImportOutcome:
         # One pause of the cyclic GC for reading and storing: re-enabled in between, its first
         # collection would walk every parsed order.
         with no_cyclic_gc():
             parsed = self.read_export(
-                path, format_name=format_name, channel=channel, mapping=mapping
+                path,
+                format_name=format_name,
+                channel=channel,
+                mapping=mapping,
+                status_map=status_map,
             )
             outcome = self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
             del parsed  # freed before the collector is back
