@@ -159,11 +159,11 @@ def _print_import(outcome: ImportOutcome, t: Catalog, ctx: Context, refused: boo
     for error in outcome.rejected:
         line = t("imports.cli.row", file=outcome.file, row=error.row, error=error.text())
         print(line, file=sys.stderr)
-    for skip in outcome.skipped:
-        print(t("imports.cli.skipped_row", file=outcome.file, row=skip.row, reason=skip.text()))
     if refused and not outcome.dry_run:
         print(t("sales.cli.import_refused", count=len(outcome.rejected)), file=sys.stderr)
         return
+    for skip in outcome.skipped:
+        print(t("imports.cli.skipped_row", file=outcome.file, row=skip.row, reason=skip.text()))
     print(
         t(
             "sales.cli.import_summary",
