@@ -29,7 +29,8 @@ from .vocabulary import UnknownWord, Vocabulary
 __all__ = ["ParsedExport", "RowError", "read_orders"]
 
 _WS = " \t\r\n"
-# Excel shows a long number in scientific notation and saves it that way ("5.83871E+17");
+# Excel (and LibreOffice) show a long number in scientific notation and save it that way
+# ("5.83871E+17", always a capital E);
 # a number cell of 16 digits or more has lost its last digits (Excel keeps 15).
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _EXACT_DIGITS = 1e15
@@ -110,7 +111,7 @@ class _Pending:
         self.status: OrderStatus | None = status if good else None
         self.total = amount if amount is not None and good else 0
         self.maybe_sale = status is None or status is OrderStatus.PAID
-        self.problems: list[RowError] = []
+        self.problems: tuple[RowError, ...] = ()
 
     def add_line(self, status: OrderStatus, amount: int) -> None:
         best = self.status
@@ -229,7 +230,7 @@ class _Reader:
                     if type(raw_id) in (int, float) and abs(raw_id) >= _EXACT_DIGITS:
                         self.mangled_ids.append((number, order_id))
                         continue
-                if ("E+" in order_id or "e+" in order_id) and _SCIENTIFIC.match(order_id):
+                if "E+" in order_id and _SCIENTIFIC.match(order_id):
                     self.mangled_ids.append((number, order_id))
                     continue
                 status: OrderStatus | None = OrderStatus.PAID
@@ -245,15 +246,19 @@ class _Reader:
                             self.fail(number, plan.status, "", "empty status")
                 pending = pending_orders.get(order_id)
                 if pending is None:
-                    problems: list[RowError] = []
+                    problems: tuple[RowError, ...] = ()
                     try:
                         created: datetime | None = read_date(created_cell)
                     except DateError as exc:
-                        problems.append(self._date_problem(number, created_cell, exc))
+                        problems = (self._date_problem(number, created_cell, exc),)
                         created = None
                     line_amount = amounts.get(amount_cell)
                     if line_amount is None:
-                        line_amount = self._amount(number, amount_cell, status, problems)
+                        got = self._amount(number, amount_cell, status)
+                        if isinstance(got, RowError):
+                            problems, line_amount = (*problems, got), None
+                        else:
+                            line_amount = got
                     pending = pending_orders[order_id] = _Pending(
                         number, created, amount_cell, line_amount, raw_status, status
                     )
@@ -263,17 +268,18 @@ class _Reader:
                 if status is None or status is OrderStatus.PAID:
                     pending.maybe_sale = True
                 if line_amounts or (amount_cell != pending.amount_cell and not _empty(amount_cell)):
-                    line_amount = self._amount(number, amount_cell, status, pending.problems)
-                    if (
-                        not line_amounts
-                        and line_amount is not None
-                        and line_amount != pending.amount
-                    ):
+                    got = self._amount(number, amount_cell, status)
+                    if isinstance(got, RowError):
+                        pending.problems += (got,)
+                        line_amount = None
+                    elif not line_amounts and got != pending.amount:
                         message = f"differs from row {pending.first_row} of the same order"
-                        pending.problems.append(
-                            self.problem(number, plan.amount, amount_cell, message)
+                        pending.problems += (
+                            self.problem(number, plan.amount, amount_cell, message),
                         )
                         line_amount = None
+                    else:
+                        line_amount = got
                 else:
                     line_amount = pending.amount
                 if status is None or line_amount is None:
@@ -291,9 +297,8 @@ class _Reader:
         detail = f" ({exc.detail})" if exc.detail else ""
         return self.problem(number, self.plan.created, cell, f"not a date: {shown(cell)!r}{detail}")
 
-    def _amount(
-        self, number: int, value: Cell, status: OrderStatus | None, problems: list[RowError]
-    ) -> int | None:
+    def _amount(self, number: int, value: Cell, status: OrderStatus | None) -> int | RowError:
+        """The amount of a cell, or what is wrong with it."""
         # Price points repeat across thousands of orders: parse each distinct cell once.
         known = self.amounts.get(value)
         if known is not None:
@@ -301,13 +306,11 @@ class _Reader:
         if _empty(value):
             if status is not None and status is not OrderStatus.PAID:
                 return 0  # cancelled/unpaid orders often carry no amount
-            problems.append(self.problem(number, self.plan.amount, value, "empty amount"))
-            return None
+            return self.problem(number, self.plan.amount, value, "empty amount")
         try:
             amount = parse_amount(value if isinstance(value, int | float) else str(value))
         except AmountError as exc:
-            problems.append(self.problem(number, self.plan.amount, value, str(exc)))
-            return None
+            return self.problem(number, self.plan.amount, value, str(exc))
         if len(self.amounts) < 100_000:
             self.amounts[value] = amount
         return amount
