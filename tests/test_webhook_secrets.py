@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from standardwebhooks import Webhook
@@ -18,6 +19,7 @@ from liveguard.adapters.config_file import ConfigError, parse_config
 from liveguard.core.config import Action
 from liveguard.core.promotion import TemplateValues, render_webhook
 from liveguard.core.webhook_signing import SecretFormError, sign
+from tests.cli_runner import run_liveguard
 
 KEY = bytes(range(1, 33))  # 32 key bytes
 STANDARD = base64.b64encode(KEY).decode()  # holds '+' or '/'? checked below
@@ -112,3 +114,21 @@ id = "plan-b"
     ok = text.replace("hunter2", ACCEPTED["spec example"])
     undo = parse_config(ok, "liveguard.toml", {}).promotions[0].actions[0].undo
     assert undo is not None and undo.secret == ACCEPTED["spec example"]
+
+
+@pytest.mark.parametrize("name", ["plain text", "URL-safe base64"])
+def test_doctor_reports_a_secret_of_the_wrong_form(tmp_path: Path, name: str) -> None:
+    secret, why = REFUSED[name]
+    (tmp_path / "liveguard.toml").write_text(
+        '[[promotions]]\nid = "plan-b"\n\n  [[promotions.actions]]\n  kind = "webhook"\n'
+        '  url = "https://hooks.example/start"\n  secret = "${HOOK_SECRET}"\n',
+        encoding="utf-8",
+    )
+    result = run_liveguard(
+        "--lang", "en", "doctor", env={"LIVEGUARD_HOME": str(tmp_path), "HOOK_SECRET": secret}
+    )
+    assert result.returncode == 1
+    assert "FAIL  config" in result.stdout and why in result.stdout
+    assert "promotions[0].actions[0].secret" in result.stdout
+    assert secret not in result.stdout + result.stderr
+    assert "No problems found" not in result.stdout
