@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,20 +70,18 @@ def page() -> Iterator[LoopbackServer]:
         yield srv
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[HttpPool]:
-    p = HttpPool(4)
-    yield p
-    await p.aclose()
-
-
-async def probe(pool: HttpPool, url: str, component: str = "") -> ProbeResult:
+async def probe(url: str, component: str = "", pool: HttpPool | None = None) -> ProbeResult:
     check = Check("statuspage", url=url, component=component, timeout=SHORT)
-    return await run_check(pool, check, "tiktok", FixedClock(EVENING), environ={})
+    own = pool or HttpPool(2)
+    try:
+        return await run_check(own, check, "tiktok", FixedClock(EVENING), environ={})
+    finally:
+        if pool is None:
+            await own.aclose()
 
 
-async def test_same_host_redirects_are_followed(page: LoopbackServer, pool: HttpPool) -> None:
-    got = await probe(pool, page.url("/old"), component="Vault")
+async def test_same_host_redirects_are_followed(page: LoopbackServer) -> None:
+    got = await probe(page.url("/old"), component="Vault")
     assert (got.outcome, got.reason) == (State.DEGRADED, "Vault: degraded performance")
     assert page.hits("/older/api/v2/components.json") >= 1
 
@@ -98,11 +96,9 @@ async def test_same_host_redirects_are_followed(page: LoopbackServer, pool: Http
         ("/bare", "status page replied with status 301 without a Location"),
     ],
 )  # fmt: skip
-async def test_other_redirects_are_a_reason(
-    page: LoopbackServer, pool: HttpPool, path: str, reason: str
-) -> None:
+async def test_other_redirects_are_a_reason(page: LoopbackServer, path: str, reason: str) -> None:
     before = page.hits(f"{path}/api/v2/status.json")
-    got = await probe(pool, page.url(path))
+    got = await probe(page.url(path))
     assert (got.outcome, got.reason) == (State.UNKNOWN, reason)
     hops = page.hits(f"{path}/api/v2/status.json") - before
     assert hops == (6 if path == "/loop" else 1)
@@ -117,7 +113,7 @@ async def test_an_upgrade_to_https_on_the_same_host_is_followed(tmp_path: Path) 
         plain.route("/api/v2/status.json", moved(secure.url("/api/v2/status.json")))
         trusting = HttpPool(2, verify=ssl.create_default_context(cafile=tls.cert))  # type: ignore[arg-type]
         try:
-            got = await probe(trusting, plain.url("/"))
+            got = await probe(plain.url("/"), pool=trusting)
         finally:
             await trusting.aclose()
     assert (got.outcome, got.reason) == (State.DOWN, "status page: major")
@@ -137,9 +133,9 @@ async def test_an_upgrade_to_https_on_the_same_host_is_followed(tmp_path: Path) 
     ],
 )
 async def test_component_by_id_name_or_group_path(
-    page: LoopbackServer, pool: HttpPool, component: str, state: State, reason: str
+    page: LoopbackServer, component: str, state: State, reason: str
 ) -> None:
-    got = await probe(pool, page.url("/"), component=component)
+    got = await probe(page.url("/"), component=component)
     assert (got.outcome, got.reason) == (state, reason)
 
 

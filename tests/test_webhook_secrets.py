@@ -51,6 +51,18 @@ VALUES = TemplateValues(
 )
 
 
+def hook_config(secret: str) -> str:
+    return f"""
+[[promotions]]
+id = "plan-b"
+
+  [[promotions.actions]]
+  kind = "webhook"
+  url = "https://hooks.example/start"
+  secret = "{secret}"
+"""
+
+
 def test_the_forms_cover_what_they_claim() -> None:
     assert ACCEPTED["padded"].endswith("==")
     assert not ACCEPTED["unpadded"].endswith("=")
@@ -77,17 +89,8 @@ def test_every_accepted_secret_verifies_with_the_official_library(
 @pytest.mark.parametrize("name", REFUSED)
 def test_every_other_form_is_refused_at_config_load(name: str) -> None:
     secret, why = REFUSED[name]
-    text = """
-[[promotions]]
-id = "plan-b"
-
-  [[promotions.actions]]
-  kind = "webhook"
-  url = "https://hooks.example/start"
-  secret = "${HOOK_SECRET}"
-"""
     with pytest.raises(ConfigError) as caught:
-        parse_config(text, "liveguard.toml", {"HOOK_SECRET": secret})
+        parse_config(hook_config("${HOOK_SECRET}"), "liveguard.toml", {"HOOK_SECRET": secret})
     message = str(caught.value)
     assert "liveguard.toml:8: promotions[0].actions[0].secret" in message
     assert why in message
@@ -99,16 +102,7 @@ id = "plan-b"
 
 
 def test_a_literal_secret_in_the_file_is_checked_too() -> None:
-    text = """
-[[promotions]]
-id = "plan-b"
-
-  [[promotions.actions]]
-  kind = "webhook"
-  url = "https://hooks.example/start"
-  secret = "hunter2"
-  undo = { url = "https://hooks.example/end" }
-"""
+    text = hook_config("hunter2") + '  undo = { url = "https://hooks.example/end" }\n'
     with pytest.raises(ConfigError, match=r"actions\[0\]\.secret: not a Standard Webhooks"):
         parse_config(text, "liveguard.toml", {})
     ok = text.replace("hunter2", ACCEPTED["spec example"])
@@ -119,11 +113,7 @@ id = "plan-b"
 @pytest.mark.parametrize("name", ["plain text", "URL-safe base64"])
 def test_doctor_reports_a_secret_of_the_wrong_form(tmp_path: Path, name: str) -> None:
     secret, why = REFUSED[name]
-    (tmp_path / "liveguard.toml").write_text(
-        '[[promotions]]\nid = "plan-b"\n\n  [[promotions.actions]]\n  kind = "webhook"\n'
-        '  url = "https://hooks.example/start"\n  secret = "${HOOK_SECRET}"\n',
-        encoding="utf-8",
-    )
+    (tmp_path / "liveguard.toml").write_text(hook_config("${HOOK_SECRET}"), encoding="utf-8")
     result = run_liveguard(
         "--lang", "en", "doctor", env={"LIVEGUARD_HOME": str(tmp_path), "HOOK_SECRET": secret}
     )

@@ -72,17 +72,8 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {
-    "shop",
-    "timezone",
-    "language",
-    "alerts",
-    "channels",
-    "sources",
-    "promotions",
-    "keys",
-    "imports",
-}
+_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions"}
+_TOP_KEYS |= {"keys", "imports"}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
