@@ -23,7 +23,7 @@ from tests.cli_runner import run_liveguard
 
 KEY = bytes(range(1, 33))  # 32 key bytes
 STANDARD = base64.b64encode(KEY).decode()  # holds '+' or '/'? checked below
-NOW = datetime.now(UTC)
+ACTIVATED = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 
 ACCEPTED = {
     "padded": "whsec_" + base64.b64encode(KEY[:25]).decode(),  # 25 bytes: ends in "=="
@@ -47,7 +47,11 @@ REFUSED = {
     "empty key": ("whsec_", "the key is 0 bytes"),
 }
 VALUES = TemplateValues(
-    promotion="plan-b", reason="live off", channel="tiktok", activated_at=NOW, activation_id="A1"
+    promotion="plan-b",
+    reason="live off",
+    channel="tiktok",
+    activated_at=ACTIVATED,
+    activation_id="A1",
 )
 
 
@@ -78,7 +82,11 @@ def test_every_accepted_secret_verifies_with_the_official_library(
     secret = ACCEPTED[name]
     action = Action("webhook", url="https://hooks.example/x", body=body, secret="${S}")
     req = render_webhook(
-        action, VALUES, {"S": secret}, key="lg-A1-0-do", timestamp=int(NOW.timestamp())
+        action,
+        VALUES,
+        {"S": secret},
+        key="lg-A1-0-do",
+        timestamp=int(datetime.now(UTC).timestamp()),  # the library judges it by its clock
     )
     payload = Webhook(secret).verify(req.body, req.headers)  # raises when it does not verify
     assert payload == (body or {})
