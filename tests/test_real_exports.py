@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -197,3 +198,26 @@ def test_excel_mangled_ids_in_a_workbook(sales: SalesService, tmp_path: Path) ->
     assert (error.row, error.column) == (3, "Order ID")
     assert "changed into numbers by Excel (rows 3, 4, 5 and 4 more" in error.message
     assert outcome.results["added"] == 0 and sales.orders.days() == []
+
+
+def test_an_exact_integer_id_in_a_workbook_is_an_id(sales: SalesService, tmp_path: Path) -> None:
+    """A workbook written by a program may hold ids as whole numbers with every digit (the
+    sheet XML says ``<v>577123456789012301</v>``): those are ids, not Excel damage."""
+    with (GOLDEN / "tiktok_en.csv").open(encoding="utf-8", newline="") as fh:
+        header, description, *rows = list(csv.reader(fh))
+    marked = [[1_000_000 + n, *r[1:]] for n, r in enumerate(rows)]  # small: written exactly
+    built = write_xlsx(tmp_path / "built.xlsx", header, marked, description=description)
+    path = tmp_path / "tiktok.xlsx"
+    with zipfile.ZipFile(built) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                for n, r in enumerate(rows):
+                    data = data.replace(
+                        f"<v>{1_000_000 + n}</v>".encode(), f"<v>{r[0]}</v>".encode()
+                    )
+            dst.writestr(item, data)
+    outcome = sales.import_file(path)
+    assert outcome.rejected == [] and outcome.results["added"] == 5
+    assert day_totals(sales, SATURDAY, "tiktok") == TIKTOK.saturday
+    assert "577123456789012304" in {o.order_id for o in sales.orders.day_orders(SATURDAY)}

@@ -31,7 +31,8 @@ __all__ = ["ParsedExport", "RowError", "read_orders"]
 _WS = " \t\r\n"
 # Excel (and LibreOffice) show a long number in scientific notation and save it that way
 # ("5.83871E+17", always a capital E);
-# a number cell of 16 digits or more has lost its last digits (Excel keeps 15).
+# a number cell of 16 digits or more that Excel stored (a float: Excel keeps 15 digits) has
+# lost its last ones. An integer cell holds every digit (a program wrote it): it is an id.
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _EXACT_DIGITS = 1e15
 _SHOWN_ROWS = 3  # rows named in a one-line summary of many
@@ -227,7 +228,7 @@ class _Reader:
                     if not order_id:
                         self.fail(number, plan.order_id, "", "empty order id")
                         continue
-                    if type(raw_id) in (int, float) and abs(raw_id) >= _EXACT_DIGITS:
+                    if type(raw_id) is float and abs(raw_id) >= _EXACT_DIGITS:
                         self.mangled_ids.append((number, order_id))
                         continue
                 if "E+" in order_id and _SCIENTIFIC.match(order_id):
