@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 
 from liveguard.core.orders import OrderStatus
+from liveguard.core.text import CELL_MAX, clean_line
 
 from .formats import normalise
 
@@ -130,10 +131,7 @@ def parse_status_map(pairs: list[str] | Mapping[str, object]) -> dict[str, str]:
     for word, meaning in items:
         wanted = meaning.strip().lower() if isinstance(meaning, str) else meaning
         if not word.strip() or wanted not in SELLER_MEANINGS:
-            raise StatusMapError(
-                f"{word}={meaning}: use WORD=paid|unpaid|cancelled|returned"
-                if word.strip()
-                else f"{meaning!s}: use WORD=paid|unpaid|cancelled|returned"
-            )
+            given = clean_line(f"{word}={meaning}" if word.strip() else meaning, CELL_MAX)
+            raise StatusMapError(f"{given}: use WORD=paid|unpaid|cancelled|returned")
         out[word.strip()] = str(wanted)
     return out
