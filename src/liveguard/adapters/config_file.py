@@ -15,11 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
+from liveguard.core.config import (
+    Action,
+    Alerts,
+    Channel,
+    Check,
+    Config,
+    OrderSource,
+    Promotion,
+    resolve_env,
+)
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
+from liveguard.core.webhook_signing import secret_problem
 
-from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
+from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, join, kind_of
+from .importers.vocabulary import StatusMapError, parse_status_map
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
@@ -61,7 +72,8 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions", "keys"}
+_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions"}
+_TOP_KEYS |= {"keys", "imports"}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -89,6 +101,7 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
+    status_map = _imports(r, data.get("imports", {}))
     return Config(
         path=file,
         shop=shop,
@@ -99,7 +112,21 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         sources=sources,
         promotions=promotions,
         keys=keys,
+        status_map=status_map,
     )
+
+
+def _imports(r: Reader, raw: Any) -> dict[str, str]:
+    t = r.table(raw, "imports", {"status_map"})
+    words = t.get("status_map", {})
+    if not isinstance(words, dict):
+        raise r.fail("imports.status_map", f"must be a table, not {kind_of(words)}")
+    for word, meaning in words.items():
+        try:
+            parse_status_map({word: meaning})
+        except StatusMapError as exc:
+            raise r.fail(f"imports.status_map.{word}", str(exc)) from None
+    return parse_status_map(words)
 
 
 def _alerts(r: Reader, raw: Any) -> Alerts:
@@ -296,6 +323,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         if body is not None:
             _env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
+        if secret:
+            _check_secret(r, secret, join(path, "secret"))
         action = Action(
             "webhook",
             name=name,
@@ -330,6 +359,14 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         undo = _action(r, f"{path}.undo", t["undo"], inherit=action)
         action = Action(**{**action.__dict__, "undo": undo})
     return action
+
+
+def _check_secret(r: Reader, secret: str, path: str) -> None:
+    """The secret, as it will be used (``${NAME}`` filled in), must be a Standard Webhooks
+    secret; the message says what is wrong without quoting it."""
+    problem = secret_problem(resolve_env(secret, r.environ))
+    if problem is not None:
+        raise r.fail(path, problem)
 
 
 def _env_in_values(r: Reader, value: Any, path: str) -> None:

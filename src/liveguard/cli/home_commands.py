@@ -20,6 +20,7 @@ from liveguard.adapters.state_home import StateError, StateHome
 from .context import CliError, Context
 
 if TYPE_CHECKING:
+    from liveguard.core.config import Config
     from liveguard.service.room import ControlRoom
 
 
@@ -151,6 +152,8 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
             f"{paths.config}: {len(config.channels)} channels, {len(config.sources)} order feeds, "
             f"{len(config.promotions)} promotions (armed: {armed}), zone {config.timezone}",
         )
+        for ok, what in statuspage_components(config):
+            line(ok, "status", what)
     home = StateHome(paths, ctx.clock)
     try:
         home.open()
@@ -181,6 +184,42 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
         "No problems found." if not problems else f"{problems} problem(s) found.", file=sys.stdout
     )
     return 0 if not problems else 1
+
+
+def statuspage_components(config: Config) -> list[tuple[bool | None, str]]:
+    """Each status page check with a component: can the page's component be chosen? A name
+    matching none or several is a problem until the config is precise; a page that cannot
+    be read now is only a note."""
+    import asyncio
+
+    from liveguard.adapters.http_pool import HttpPool
+    from liveguard.adapters.probes import statuspage_component_problem
+
+    checks = [
+        (f"channels[{i}].checks[{j}]", check)
+        for i, channel in enumerate(config.channels)
+        for j, check in enumerate(channel.checks)
+        if check.kind == "statuspage" and check.component
+    ]
+
+    async def look() -> list[tuple[bool | None, str]]:
+        pool = HttpPool()
+        try:
+            found = await asyncio.gather(
+                *(statuspage_component_problem(pool, check) for _, check in checks)
+            )
+        finally:
+            await pool.aclose()
+        lines: list[tuple[bool | None, str]] = []
+        for (where, _), problem in zip(checks, found, strict=True):
+            if problem is None:
+                lines.append((True, f"{where}: component found"))
+            else:
+                precise, why = problem
+                lines.append((False if precise else None, f"{where}: {why}"))
+        return lines
+
+    return asyncio.run(look()) if checks else []
 
 
 def check_state_files(home: StateHome) -> str:

@@ -151,6 +151,8 @@ class Config:
     sources: tuple[OrderSource, ...] = ()
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
+    # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned
+    status_map: Mapping[str, str] = field(default_factory=dict)
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)
