@@ -14,6 +14,7 @@ from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.i18n import Catalog
 from liveguard.service.status import StatusService, exit_code
 
+from . import shopee_commands
 from .context import CliError, Context
 
 EXIT_UNKNOWN = 3
@@ -44,7 +45,9 @@ def run_status(ctx: Context, args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     now = ctx.clock.now()
     if args.json:
-        print(json.dumps(status_json(statuses, now, service), ensure_ascii=False))
+        data = status_json(statuses, now, service)
+        data["sources"] = shopee_commands.sources_json(config, ctx.state(), now)
+        print(json.dumps(data, ensure_ascii=False))
     else:
         t = Catalog(ctx.lang)
         if not statuses:
