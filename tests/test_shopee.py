@@ -401,3 +401,55 @@ async def test_connect_refuses_another_shop_and_a_used_code(
     assert sales.shopee[0].store.load_tokens() is None
     view = await sales.shopee[0].poll()
     assert view.state == "stale" and "liveguard connect shopee" in view.reason
+
+
+def test_kill_9_during_token_refreshes_loses_neither_token(tmp_path: Path, big: bool) -> None:
+    """Killed at any instant of a refresh, the file holds a whole pair that still works: the
+    new refresh token is durable before the old one is forgotten (the platform retires the
+    old one once it has issued a new one, bar a repeat of the same refresh)."""
+    import asyncio
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from liveguard.adapters.paths import Paths
+    from liveguard.core.timekeeping import SystemClock
+    from tests.cli_runner import ROOT
+
+    rng = random.Random(17)
+    home_dir = tmp_path / "home"
+    with RunningPlatform() as shopee:
+        home = StateHome(Paths.resolve(home=str(home_dir)), SystemClock()).open()
+        sales_config = parse_config(config_text(shopee.url), environ=ENV)
+
+        async def connect_and(poll: bool) -> str:
+            pool = HttpPool(2)
+            try:
+                sales = SalesService(sales_config, home, SystemClock(), pool=pool, environ=ENV)
+                sales.shopee[0].pool = pool
+                if not poll:
+                    await connect_shop(sales, pool, shopee)
+                    return "connected"
+                sales.shopee[0].store.load_tokens()  # must parse
+                shopee.platform.expire_access_tokens()  # the next poll must refresh
+                view = await sales.shopee[0].poll()
+                return f"{view.state} {view.reason}".strip()
+            finally:
+                await pool.aclose()
+
+        assert asyncio.run(connect_and(poll=False)) == "connected"
+        rounds = 40 if big else 8
+        for _ in range(rounds):
+            child = subprocess.Popen(
+                [sys.executable, "-m", "tests.shopee_refresh_child", str(home_dir), shopee.url],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            )  # fmt: skip
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "1", child.stderr.read()  # type: ignore[union-attr]
+            time.sleep(rng.uniform(0, 0.05))  # somewhere inside a later refresh
+            child.kill()
+            child.wait(10)
+            assert asyncio.run(connect_and(poll=True)) == "fresh"
+        assert shopee.platform.calls["/api/v2/auth/access_token/get"] > rounds * 2
+        home.close()

@@ -271,7 +271,9 @@ class ShopeePlatform:
         now = self._now()
         rotated = self._rotated.get(token)
         if rotated is not None and now - rotated[0] <= self.refresh_grace:
-            return Response.json(rotated[1])
+            pair = rotated[1]
+            self._access[pair["access_token"]] = now + self.access_ttl_s
+            return Response.json(pair)
         expires = self._refresh.pop(token, None)
         if expires is None or now >= expires:
             raise _Refused(403, "error_auth", "Invalid refresh_token")
