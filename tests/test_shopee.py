@@ -453,3 +453,39 @@ def test_kill_9_during_token_refreshes_loses_neither_token(tmp_path: Path, big: 
             assert asyncio.run(connect_and(poll=True)) == "fresh"
         assert shopee.platform.calls["/api/v2/auth/access_token/get"] > rounds * 2
         home.close()
+
+
+async def test_the_room_shows_expiry_and_a_stale_reason_with_the_numbers_kept(
+    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+) -> None:
+    import asyncio
+
+    from tests.conftest import make_app
+    from tests.test_sales_ui import region_text
+
+    config = parse_config(config_text(shopee.url, every="10m"), environ=ENV)
+    app = make_app(home, clock, config=config)
+    sales = app.room.sales
+    sales.environ = sales.shopee[0].environ = ENV
+    await connect_shop(sales, pool, shopee)
+    shopee.platform.add_order("U1", int(clock.now().timestamp()) - 60, 80_000, "SHIPPED")
+    events: list[SourceChanged] = []
+    app.room.events.subscribe(lambda e: events.append(e) if isinstance(e, SourceChanged) else None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "authorization ends" in " ".join(region_text(app).split()):
+                break
+        text = " ".join(region_text(app).split())
+        assert (
+            "Shopee (shopee): synced 21.00" in text and "authorization ends 2026-12-28" in text
+        )  # the refresh token, renewed each refresh
+        assert "Rp80K" in text
+        shopee.platform.fail(1, "error_server", "Maintenance")
+        await sales.shopee[0].poll()
+        await pilot.pause()
+        text = " ".join(region_text(app).split())
+        assert "Shopee order feed stale:" in text and "error_server: Maintenance" in text
+        assert "Rp80K" in text
+        await asyncio.sleep(0)
+    assert [e.state for e in events] == ["fresh", "stale"]

@@ -75,7 +75,30 @@ class SalesRegion(Region):
                         style="bold",
                     )
                 )
+        parts += self._shopee_lines()
         body.update(Group(*parts))
+
+    def _shopee_lines(self) -> list[RenderableType]:
+        """When each Shopee source last synced and when its access and authorization end;
+        a warning (authorization ending soon, catching up) while it is still fresh."""
+        sales = self.room.sales
+        zone = sales.zone
+        lines: list[RenderableType] = []
+        for view in sales.shopee_views():
+            if view.state == "fresh" and view.reason:
+                warning = self.t("shopee.room_warning", channel=view.channel, reason=view.reason)
+                lines.append(Text(warning, style="bold"))
+            if view.auth_ends is None or view.access_expires is None:
+                continue
+            line = self.t(
+                "shopee.room_line",
+                channel=view.channel,
+                when=format_clock(view.as_of, zone) if view.as_of else self.t("shopee.never"),
+                access=format_clock(view.access_expires, zone),
+                ends=view.auth_ends.astimezone(zone).date().isoformat(),
+            )
+            lines.append(Text(line, style="dim"))
+        return lines
 
     def _table(self, summary: DaySummary) -> Table:
         t = self.t
