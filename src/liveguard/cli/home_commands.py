@@ -97,6 +97,9 @@ def run_demo(ctx: Context, args: argparse.Namespace) -> int:
             home=str(folder), config_file=None, lang_flag=ctx.lang_flag, clock=ctx.clock
         )
         try:
+            shopee_commands.connect_with(
+                demo_ctx.config(), demo_ctx.state(), demo_ctx.clock, world.shopee.authorize
+            )
             return run_room(demo_ctx, args)
         finally:
             demo_ctx.close()

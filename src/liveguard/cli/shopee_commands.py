@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.shopee_store import ShopeeStore
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Config, ShopeeSource
-from liveguard.core.timekeeping import day_bounds_utc, format_clock, load_zone, local_day
+from liveguard.core.timekeeping import Clock, day_bounds_utc, format_clock, load_zone, local_day
 from liveguard.i18n import Catalog
 from liveguard.service.shopee import (
     ConnectError,
@@ -82,7 +83,7 @@ def run_connect(ctx: Context, args: argparse.Namespace) -> int:
     if not pasted.strip():
         raise CliError(t("shopee.connect_nothing"))
     home = ctx.state()
-    tokens = asyncio.run(_connect(source, home, ctx, pasted, since))
+    tokens = asyncio.run(_connect(source, home, ctx.clock, pasted, since))
     store = ShopeeStore(home, source.channel)
     print(
         t(
@@ -106,15 +107,25 @@ def run_connect(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _connect(
-    source: ShopeeSource, home: StateHome, ctx: Context, pasted: str, since: datetime | None
+    source: ShopeeSource, home: StateHome, clock: Clock, pasted: str, since: datetime | None
 ) -> Any:
     pool = HttpPool(2)
     try:
-        return await connect(source, home, ctx.clock, os.environ, pool, pasted, since=since)
+        return await connect(source, home, clock, os.environ, pool, pasted, since=since)
     except ConnectError as exc:
         raise CliError(str(exc)) from None
     finally:
         await pool.aclose()
+
+
+def connect_with(
+    config: Config, home: StateHome, clock: Clock, authorize: Callable[[str], str]
+) -> None:
+    """Connect every shopee source the way `connect shopee` does, with ``authorize`` standing
+    in for the seller's browser (the demo's platform): same link, same exchange, same file."""
+    for source in config.shopee:
+        link = authorization_link(source, os.environ, clock, DEFAULT_REDIRECT)
+        asyncio.run(_connect(source, home, clock, authorize(link), None))
 
 
 def _since(value: str | None, ctx: Context, zone: Any, t: Catalog) -> datetime | None:

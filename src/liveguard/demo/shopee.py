@@ -23,7 +23,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from liveguard.core.timekeeping import Clock, SystemClock
 
@@ -135,6 +135,13 @@ class ShopeePlatform:
         """The next ``calls`` shop calls answer a platform error."""
         with self._lock:
             self._errors += [(500, error, message)] * calls
+
+    def authorize(self, link: str) -> str:
+        """What the seller's browser does with the authorization link: log in, allow, and
+        land on the redirect address (returned), or the platform's error as text."""
+        parts = urlsplit(link)
+        answer = self.reply(Request("GET", parts.path, parts.query, {}, b""))
+        return answer.headers.get("Location") or answer.body.decode("utf-8", "replace")
 
     def orders(self) -> list[ShopeeOrder]:
         with self._lock:

@@ -53,7 +53,10 @@ class SalesRegion(Region):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        body = self.query_one("#sales-body", Static)
+        found = self.query("#sales-body")
+        if not found:  # being torn down while a background poll lands: nothing to draw on
+            return
+        body = found.first(Static)
         sales = self.room.sales
         if not self.room.channels:
             body.update(self.t("sales.no_channels", path=self.room.config.path))
