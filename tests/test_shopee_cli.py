@@ -58,7 +58,9 @@ def test_connect_then_doctor_and_status_show_only_when_tokens_expire(tmp_path: P
         (source,) = json.loads(status.stdout)["sources"]
         assert source["id"] == "shopee:shopee" and source["state"] == "stale"
         assert "not synced yet" in source["reason"] and source["authorization_ends"]
-        for out in (doctor.stdout + doctor.stderr, status.stdout + status.stderr):
+        text = run_liveguard("--lang", "en", "status", env={**ENV, "LIVEGUARD_HOME": str(home)})
+        assert "Shopee orders (shopee): STALE, last synced not yet" in text.stdout
+        for out in (doctor.stdout + doctor.stderr, status.stdout + status.stderr, text.stdout):
             assert not any(s in out for s in secrets)
 
 

@@ -152,6 +152,19 @@ def sources_json(config: Config, home: StateHome, now: datetime) -> list[dict[st
     return [source_view_from_disk(s, home, now, zone).as_json(zone) for s in config.shopee]
 
 
+def source_lines(config: Config, home: StateHome, now: datetime, t: Catalog) -> list[str]:
+    zone = load_zone(config.timezone)
+    out = []
+    for source in config.shopee:
+        view = source_view_from_disk(source, home, now, zone)
+        state = t(f"shopee.state_{'fresh' if view.state == 'fresh' else 'stale'}")
+        when = format_clock(view.as_of, zone) if view.as_of else t("shopee.never")
+        out.append(t("shopee.status_line", channel=source.channel, state=state, when=when))
+        if view.reason:
+            out.append(f"  {view.reason}")
+    return out
+
+
 def doctor_lines(config: Config, home: StateHome, now: datetime) -> list[tuple[bool | None, str]]:
     """(ok, detail) per shopee source: False when syncing cannot work or is about to stop."""
     zone = load_zone(config.timezone)

@@ -54,6 +54,8 @@ def run_status(ctx: Context, args: argparse.Namespace) -> int:
             print(t("status.no_channels", path=str(ctx.paths.config)))
         for s in statuses:
             print(status_line(s, now, service, t))
+        for line in shopee_commands.source_lines(config, ctx.state(), now, t):
+            print(line)
     return exit_code(statuses) if statuses else EXIT_UNKNOWN
 
 
