@@ -489,3 +489,19 @@ async def test_the_room_shows_expiry_and_a_stale_reason_with_the_numbers_kept(
         assert "Rp80K" in text
         await asyncio.sleep(0)
     assert [e.state for e in events] == ["fresh", "stale"]
+
+
+async def test_a_network_failure_is_a_reason_without_the_address_or_token(
+    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+) -> None:
+    from dataclasses import replace
+
+    from tests.servers import closed_port
+
+    sales, _ = make_sales(home, clock, pool, shopee.url)
+    tokens = await connect_shop(sales, pool, shopee)
+    sync = sales.shopee[0]
+    sync.source = replace(sync.source, api=f"http://127.0.0.1:{closed_port()}")
+    view = await sync.poll()
+    assert view.state == "stale" and view.reason == "Shopee: connection refused"
+    assert tokens.access_token not in repr(view) and sync.next_delay() == 30.0

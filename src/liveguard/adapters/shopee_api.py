@@ -161,7 +161,11 @@ class ShopeeClient:
         except PoolBusy as exc:
             raise ShopeeError("network", f"liveguard busy: {exc}") from None
         except httpx.HTTPError as exc:
-            raise ShopeeError("network", f"Shopee: {describe_http_error(exc)}") from None
+            said = describe_http_error(exc)
+            for secret in (url, str(query.get("access_token", "")), self._key):
+                if secret:  # an error quoting the address would quote the token and signature
+                    said = said.replace(secret, "…")
+            raise ShopeeError("network", f"Shopee: {said}") from None
         if reply.truncated:
             raise ShopeeError("reply", f"Shopee {path}: reply too large")
         try:
