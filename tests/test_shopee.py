@@ -244,16 +244,31 @@ async def test_requests_per_poll_are_bounded_and_the_rest_comes_next_poll(
 
 
 async def test_same_order_from_an_import_or_by_hand_and_from_shopee_counts_once(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform, tmp_path: Path
 ) -> None:
+    from tests.fixtures_sales import Sample, write_shopee_xlsx
+
     sales, _ = make_sales(home, clock, pool, shopee.url)
     await connect_shop(sales, pool, shopee)
+    export = write_shopee_xlsx(
+        tmp_path / "Order.all.xlsx", [Sample("2611280555", "2026-11-28 20:30", "75.000", "Selesai")]
+    )
+    assert sales.import_file(export, channel="shopee").results["added"] == 1
+    shopee.platform.add_order(
+        "2611280555",
+        int(datetime(2026, 11, 28, 13, 30, tzinfo=UTC).timestamp()),
+        75_000,
+        "COMPLETED",
+    )
+    await sales.shopee[0].poll()
+    assert today_row(sales) == (1, 75_000, 0)
     sales.add_sale("shopee", 99_000, order_id="2611280777", at=clock.now() - timedelta(minutes=9))
     shopee.platform.add_order(
         "2611280777", int((clock.now() - timedelta(minutes=9)).timestamp()), 99_000, "SHIPPED"
     )
+    clock.advance(timedelta(seconds=10))
     await sales.shopee[0].poll()
-    assert today_row(sales) == (1, 99_000, 0)
+    assert today_row(sales) == (2, 174_000, 0)
 
 
 async def test_an_expired_access_token_is_refreshed_and_saved_first(
