@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from liveguard.service.shopee import (
 )
 from tests.shopee_platform import ENV, PARTNER_ID, PARTNER_KEY, SHOP_ID, RunningPlatform
 from tests.shopee_platform import shopee_config as config_text
+from tests.test_feed import pool
 
 TODAY = date(2026, 11, 28)
 
@@ -110,13 +111,6 @@ def test_config_reads_a_shopee_source_and_checks_it() -> None:
 
 # -- against the platform ------------------------------------------------------------------
 @pytest.fixture
-async def pool() -> AsyncIterator[HttpPool]:
-    p = HttpPool(4)
-    yield p
-    await p.aclose()
-
-
-@pytest.fixture
 def shopee(clock: FixedClock) -> Iterator[RunningPlatform]:
     with RunningPlatform(clock=clock) as running:
         yield running
@@ -145,6 +139,16 @@ async def connect_shop(sales: SalesService, pool: HttpPool, shopee: RunningPlatf
     pasted = answer.headers["location"]
     assert pasted.startswith("https://localhost/liveguard?code=")
     return await connect(source, sales.home, sales.clock, ENV, pool, pasted)
+
+
+@pytest.fixture
+async def connected(
+    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+) -> tuple[SalesService, list[SourceChanged]]:
+    """The sales service with the shop connected, and the SourceChanged events it published."""
+    sales, events = make_sales(home, clock, pool, shopee.url)
+    await connect_shop(sales, pool, shopee)
+    return sales, events
 
 
 def today_row(sales: SalesService) -> tuple[int, int, int]:
@@ -186,10 +190,11 @@ async def test_connect_poll_and_an_order_moving_through_its_statuses(
 
 
 async def test_a_status_change_updates_the_day_the_order_was_created(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+    clock: FixedClock,
+    shopee: RunningPlatform,
+    connected: tuple[SalesService, list[SourceChanged]],
 ) -> None:
-    sales, _ = make_sales(home, clock, pool, shopee.url)
-    await connect_shop(sales, pool, shopee)
+    sales, _ = connected
     yesterday_evening = int((clock.now() - timedelta(days=1)).timestamp())
     shopee.platform.add_order("Y1", yesterday_evening, 80_000, "READY_TO_SHIP")
     await sales.shopee[0].poll()  # updated today: found by the today-only first sync
@@ -203,10 +208,11 @@ async def test_a_status_change_updates_the_day_the_order_was_created(
 
 
 async def test_pages_through_the_cursor_and_reads_details_50_at_a_time(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+    clock: FixedClock,
+    shopee: RunningPlatform,
+    connected: tuple[SalesService, list[SourceChanged]],
 ) -> None:
-    sales, _ = make_sales(home, clock, pool, shopee.url)
-    await connect_shop(sales, pool, shopee)
+    sales, _ = connected
     start = int((clock.now() - timedelta(hours=2)).timestamp())
     for i in range(230):
         shopee.platform.add_order(f"P{i:04d}", start + i, 10_000, "COMPLETED")
@@ -223,10 +229,11 @@ async def test_pages_through_the_cursor_and_reads_details_50_at_a_time(
 
 
 async def test_requests_per_poll_are_bounded_and_the_rest_comes_next_poll(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+    clock: FixedClock,
+    shopee: RunningPlatform,
+    connected: tuple[SalesService, list[SourceChanged]],
 ) -> None:
-    sales, _ = make_sales(home, clock, pool, shopee.url)
-    await connect_shop(sales, pool, shopee)
+    sales, _ = connected
     start = int((clock.now() - timedelta(hours=3)).timestamp())
     for i in range(2000):
         shopee.platform.add_order(f"B{i:05d}", start + i, 1_000, "SHIPPED")
@@ -244,12 +251,14 @@ async def test_requests_per_poll_are_bounded_and_the_rest_comes_next_poll(
 
 
 async def test_same_order_from_an_import_or_by_hand_and_from_shopee_counts_once(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform, tmp_path: Path
+    clock: FixedClock,
+    shopee: RunningPlatform,
+    connected: tuple[SalesService, list[SourceChanged]],
+    tmp_path: Path,
 ) -> None:
     from tests.fixtures_sales import Sample, write_shopee_xlsx
 
-    sales, _ = make_sales(home, clock, pool, shopee.url)
-    await connect_shop(sales, pool, shopee)
+    sales, _ = connected
     export = write_shopee_xlsx(
         tmp_path / "Order.all.xlsx", [Sample("2611280555", "2026-11-28 20:30", "75.000", "Selesai")]
     )
@@ -292,10 +301,11 @@ async def test_an_expired_access_token_is_refreshed_and_saved_first(
 
 
 async def test_failures_are_reasons_the_numbers_stay_and_polls_back_off(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+    clock: FixedClock,
+    shopee: RunningPlatform,
+    connected: tuple[SalesService, list[SourceChanged]],
 ) -> None:
-    sales, events = make_sales(home, clock, pool, shopee.url)
-    await connect_shop(sales, pool, shopee)
+    sales, events = connected
     shopee.platform.add_order("K1", int(clock.now().timestamp()) - 60, 120_000, "COMPLETED")
     sync = sales.shopee[0]
     await sync.poll()
@@ -328,10 +338,12 @@ async def test_failures_are_reasons_the_numbers_stay_and_polls_back_off(
 
 
 async def test_a_refused_refresh_and_an_ending_authorization_are_reasons(
-    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+    clock: FixedClock,
+    pool: HttpPool,
+    shopee: RunningPlatform,
+    connected: tuple[SalesService, list[SourceChanged]],
 ) -> None:
-    sales, _ = make_sales(home, clock, pool, shopee.url)
-    await connect_shop(sales, pool, shopee)
+    sales, _ = connected
     sync = sales.shopee[0]
     shopee.platform.auth_expire_time = int((clock.now() + timedelta(days=10)).timestamp())
     await connect_shop(sales, pool, shopee)  # shop info now says: ends in 10 days
