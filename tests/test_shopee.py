@@ -28,11 +28,12 @@ from liveguard.service.shopee import (
     connect,
     source_view_from_disk,
 )
+from tests import test_feed
 from tests.shopee_platform import ENV, PARTNER_ID, PARTNER_KEY, SHOP_ID, RunningPlatform
 from tests.shopee_platform import shopee_config as config_text
-from tests.test_feed import pool
 
 TODAY = date(2026, 11, 28)
+pool = test_feed.pool  # the shared HttpPool fixture
 
 
 # -- signing: a vector worked out by hand --------------------------------------------------
@@ -349,11 +350,29 @@ async def test_a_refused_refresh_and_an_ending_authorization_are_reasons(
     await connect_shop(sales, pool, shopee)  # shop info now says: ends in 10 days
     view = await sync.poll()
     assert view.state == "fresh" and "authorization ends 2026-12-08" in view.reason
+    # 3 h 40 min on, the access token nears its end and the refresh is refused: the access
+    # token still works a while, so the poll syncs and says so
+    clock.advance(timedelta(hours=3, minutes=40))
     shopee.platform.revoke_refresh_tokens()
+    view = await sync.poll()
+    assert view.state == "fresh" and "refresh refused" in view.reason
+    assert "(access still works until 01.00 WIB)" in view.reason
     shopee.platform.expire_access_tokens()
     view = await sync.poll()
     assert view.state == "stale" and "refresh refused" in view.reason
     assert "liveguard connect shopee" in view.reason
+
+
+async def test_an_order_liveguard_cannot_read_is_a_reason_not_a_crash(
+    clock: FixedClock, shopee: RunningPlatform, connected: tuple[SalesService, list[SourceChanged]]
+) -> None:
+    sales, _ = connected
+    shopee.platform.add_order("Z1", 10**20, 1_000, "COMPLETED")  # a create_time out of range
+    view = await sales.shopee[0].poll()
+    assert view.state == "stale" and view.reason.startswith("unexpected ")
+    shopee.platform.add_order("Z1", int(clock.now().timestamp()), 1_000, "SOMETHING_NEW")
+    view = await sales.shopee[0].poll()
+    assert view.state == "stale" and "Z1: unknown status 'SOMETHING_NEW'" in view.reason
 
 
 async def test_the_platform_refuses_a_wrong_key_base_string_or_clock(

@@ -113,6 +113,7 @@ class ShopeeSync:
         self.view = SourceView(source.id, source.channel, "waiting")
         self.failures = 0
         self.requests = 0  # made by the last poll
+        self._warning = ""  # a reason to show although the poll succeeded
         self._resume: tuple[list[tuple[int, int]], str] | None = None
 
     # -- one poll ---------------------------------------------------------------------------
@@ -120,18 +121,21 @@ class ShopeeSync:
         before = self.view
         now = self.clock.now()
         self.requests = 0
+        self._warning = ""
         tokens: Tokens | None = None
         try:
             client = self._client()
             tokens = await self._tokens(client)
             stored = await self._sync(client, tokens, now)
-        except (_PollFailed, ShopeeError, StateError) as exc:
+        except Exception as exc:  # whatever happens, it is a reason: never silently stale
             self.failures += 1
+            known = isinstance(exc, _PollFailed | ShopeeError | StateError)
+            reason = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
             view = SourceView(
                 self.source.id,
                 self.source.channel,
                 "stale",
-                clean_line(str(exc)),
+                clean_line(reason),
                 before.as_of,
                 tokens.access_expires if tokens else before.access_expires,
                 tokens.ends() if tokens else before.auth_ends,
@@ -140,8 +144,8 @@ class ShopeeSync:
             )
         else:
             self.failures = 0
-            warning = ""
-            if tokens.auth_ending(now):
+            warning = self._warning
+            if tokens.auth_ending(now) and not warning:
                 warning = (
                     f"Shopee authorization ends {tokens.ends().astimezone(self.zone):%Y-%m-%d}: "
                     f"{connect_hint(self.source.channel)} again"
@@ -226,7 +230,14 @@ class ShopeeSync:
         if now >= tokens.ends():
             raise _PollFailed(f"Shopee authorization ended: {hint}")
         if tokens.needs_refresh(now):
-            tokens = await self.refresh(client, tokens)
+            try:
+                tokens = await self.refresh(client, tokens)
+            except _PollFailed as exc:
+                if now >= tokens.access_expires:
+                    raise
+                # the access token still works a while: sync, and say the refresh failed
+                until = format_clock(tokens.access_expires, self.zone)
+                self._warning = f"{exc} (access still works until {until})"
         return tokens
 
     async def refresh(self, client: ShopeeClient, tokens: Tokens) -> Tokens:
