@@ -551,3 +551,15 @@ async def test_a_network_failure_is_a_reason_without_the_address_or_token(
     view = await sync.poll()
     assert view.state == "stale" and view.reason == "Shopee: connection refused"
     assert tokens.access_token not in repr(view) and sync.next_delay() == 30.0
+
+
+def test_the_starter_configs_shopee_example_reads_once_uncommented() -> None:
+    from liveguard.cli.home_commands import starter_config_text
+
+    text = starter_config_text()
+    start = text.index('# kind = "shopee"') - len("# [[sources]]\n")
+    block = text[start:].split("\n\n")[0]
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    config = parse_config(text.replace(block, uncommented), environ=ENV)
+    assert [s.channel for s in config.shopee] == ["shopee"]
+    assert config.shopee[0].api == "https://partner.shopeemobile.com"
