@@ -563,3 +563,30 @@ def test_the_starter_configs_shopee_example_reads_once_uncommented() -> None:
     config = parse_config(text.replace(block, uncommented), environ=ENV)
     assert [s.channel for s in config.shopee] == ["shopee"]
     assert config.shopee[0].api == "https://partner.shopeemobile.com"
+
+
+async def test_a_new_pair_that_cannot_be_saved_is_never_used_and_the_old_one_stays(
+    clock: FixedClock, shopee: RunningPlatform, connected: tuple[SalesService, list[SourceChanged]]
+) -> None:
+    from liveguard.adapters.state_home import StateWriteError
+
+    sales, _ = connected
+    sync = sales.shopee[0]
+    before = sync.store.tokens_path.read_bytes()
+    save = sync.store.save_tokens
+
+    def disk_full(tokens: Tokens) -> None:
+        raise StateWriteError("shopee.tokens.json: could not save (No space left on device)")
+
+    sync.store.save_tokens = disk_full  # type: ignore[method-assign]
+    shopee.platform.expire_access_tokens()
+    view = await sync.poll()
+    assert view.state == "stale" and "No space left on device" in view.reason
+    assert sync.store.tokens_path.read_bytes() == before  # the old pair, whole
+    lists = shopee.platform.calls["/api/v2/order/get_order_list"]
+    assert ("/api/v2/order/get_order_list", "invalid_access_token") in shopee.platform.refused
+    assert lists == 1  # refused once; the refreshed pair, not on disk, was never used
+    sync.store.save_tokens = save  # type: ignore[method-assign]
+    clock.advance(timedelta(seconds=30))
+    view = await sync.poll()
+    assert view.state == "fresh"  # the old refresh token, repeated, gives the same new pair
