@@ -79,3 +79,36 @@ def test_connect_without_a_shopee_source_or_with_nothing_pasted(tmp_path: Path) 
         done = run_liveguard("--lang", "en", "connect", "shopee", "--code", "0ddc0de", env=env)
         assert done.returncode == 1 and "Invalid code" in done.stderr
     assert not (home / "state/shopee/shopee.tokens.json").exists()
+
+
+def test_status_json_lists_every_source_order_feeds_checked_once(tmp_path: Path) -> None:
+    from tests.servers import LoopbackServer, reply
+
+    home = tmp_path / "home"
+    home.mkdir()
+    feeds = """
+[[channels]]
+id = "tiktok"
+[[sources]]
+kind = "http-json"
+channel = "tiktok"
+url = "{good}"
+[[sources]]
+kind = "http-json"
+channel = "tiktok"
+url = "{bad}"
+"""
+    with RunningPlatform() as shopee, LoopbackServer() as srv:
+        srv.route("/good", reply(200, json=[]))
+        srv.route("/bad", reply(503, "down"))
+        text = shopee_config(shopee.url) + feeds.format(good=srv.url("/good"), bad=srv.url("/bad"))
+        (home / "liveguard.toml").write_text(text)
+        status = run_liveguard("status", "--json", env={**ENV, "LIVEGUARD_HOME": str(home)})
+    sources = json.loads(status.stdout)["sources"]
+    assert [(s["id"], s["state"]) for s in sources] == [
+        ("http-json:tiktok", "fresh"),
+        ("http-json:tiktok#2", "stale"),
+        ("shopee:shopee", "stale"),
+    ]
+    assert sources[1]["reason"] == "status 503 (expected 2xx)" and sources[0]["as_of"]
+    assert sources[2]["reason"] == "not connected to Shopee: run `liveguard connect shopee`"
