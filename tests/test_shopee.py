@@ -130,7 +130,9 @@ def make_sales(
     return sales, events
 
 
-async def connect_shop(sales: SalesService, pool: HttpPool, shopee: RunningPlatform) -> Tokens:
+async def connect_shop(
+    sales: SalesService, pool: HttpPool, shopee: RunningPlatform, since: datetime | None = None
+) -> Tokens:
     """What the seller does: open the link, log in, paste the address the browser ends on."""
     source = sales.config.shopee[0]
     link = authorization_link(source, ENV, sales.clock, "https://localhost/liveguard")
@@ -139,7 +141,7 @@ async def connect_shop(sales: SalesService, pool: HttpPool, shopee: RunningPlatf
     assert answer.status_code == 302, answer.text
     pasted = answer.headers["location"]
     assert pasted.startswith("https://localhost/liveguard?code=")
-    return await connect(source, sales.home, sales.clock, ENV, pool, pasted)
+    return await connect(source, sales.home, sales.clock, ENV, pool, pasted, since=since)
 
 
 @pytest.fixture
@@ -590,3 +592,20 @@ async def test_a_new_pair_that_cannot_be_saved_is_never_used_and_the_old_one_sta
     clock.advance(timedelta(seconds=30))
     view = await sync.poll()
     assert view.state == "fresh"  # the old refresh token, repeated, gives the same new pair
+
+
+async def test_since_reads_back_in_windows_of_at_most_15_days(
+    home: StateHome, clock: FixedClock, pool: HttpPool, shopee: RunningPlatform
+) -> None:
+    sales, _ = make_sales(home, clock, pool, shopee.url)
+    await connect_shop(sales, pool, shopee, since=clock.now() - timedelta(days=20))
+    for sn, days in (("OLD18", 18), ("OLD2", 2)):
+        at = int((clock.now() - timedelta(days=days)).timestamp())
+        shopee.platform.add_order(sn, at, 10_000, "COMPLETED")
+        shopee.platform.orders()[-1].update_time = at  # last changed then, not now
+    view = await sales.shopee[0].poll()
+    assert view.state == "fresh"
+    assert shopee.platform.calls["/api/v2/order/get_order_list"] == 2  # 15 days, then 5
+    assert [o.order_id for o in sales.orders.day_orders(TODAY - timedelta(days=18))] == ["OLD18"]
+    assert [o.order_id for o in sales.orders.day_orders(TODAY - timedelta(days=2))] == ["OLD2"]
+    assert sales.shopee[0].store.load_sync()["synced_to"] == int(clock.now().timestamp())
