@@ -609,3 +609,21 @@ async def test_since_reads_back_in_windows_of_at_most_15_days(
     assert [o.order_id for o in sales.orders.day_orders(TODAY - timedelta(days=18))] == ["OLD18"]
     assert [o.order_id for o in sales.orders.day_orders(TODAY - timedelta(days=2))] == ["OLD2"]
     assert sales.shopee[0].store.load_sync()["synced_to"] == int(clock.now().timestamp())
+
+
+async def test_an_old_order_updated_today_leaves_a_compacted_day_alone(
+    clock: FixedClock, shopee: RunningPlatform, connected: tuple[SalesService, list[SourceChanged]]
+) -> None:
+    from liveguard.core.orders import Order
+
+    sales, _ = connected
+    created = clock.now() - timedelta(days=40)
+    sales.orders.upsert_many([Order("shopee", "ANCIENT", created, 50_000, source="import")])
+    old_day = TODAY - timedelta(days=40)
+    assert old_day in sales.maintain()  # folded into the month's history
+    shopee.platform.add_order("ANCIENT", int(created.timestamp()), 50_000, "TO_RETURN")
+    view = await sales.shopee[0].poll()
+    assert view.state == "fresh"
+    assert old_day not in sales.orders.days()  # no second copy of a compacted day
+    row = sales.today(old_day).channel("shopee")
+    assert row is not None and (row.orders, row.cancelled) == (1, 0)

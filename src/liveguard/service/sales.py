@@ -141,7 +141,14 @@ class SalesService:
         }
         self.shopee = [
             ShopeeSync(
-                s, home, clock, self.zone, self.orders, self.environ, on_stored=self._shopee_stored
+                s,
+                home,
+                clock,
+                self.zone,
+                self.orders,
+                self.environ,
+                on_stored=self._shopee_stored,
+                admit=self._not_yet_compacted,
             )
             for s in config.shopee
         ]

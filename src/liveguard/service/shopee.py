@@ -99,6 +99,7 @@ class ShopeeSync:
         *,
         pool: HttpPool | None = None,
         on_stored: Callable[[str], None] | None = None,
+        admit: Callable[[list[Order]], list[Order]] | None = None,
     ) -> None:
         self.source = source
         self.home = home
@@ -110,6 +111,9 @@ class ShopeeSync:
         self.store = ShopeeStore(home, source.channel)
         self.events: Publisher | None = None
         self.on_stored = on_stored or (lambda channel: None)
+        # Which orders may be stored: the sales service leaves days already compacted into
+        # history alone (an old order updated today must not count twice).
+        self.admit = admit or (lambda orders: orders)
         self.view = SourceView(source.id, source.channel, "waiting")
         self.failures = 0
         self.requests = 0  # made by the last poll
@@ -328,7 +332,7 @@ class ShopeeSync:
             batch = sns[i : i + DETAIL_BATCH]
             ask = partial(client.order_details, sns=batch)
             details = await self._call(client, tokens, ask)
-            orders = [self._order(d) for d in details]
+            orders = self.admit([self._order(d) for d in details])
             results = await asyncio.to_thread(self.orders.upsert_many, orders)
             stored += len(orders)
             if any(r != "unchanged" for r in results):
