@@ -627,3 +627,15 @@ async def test_an_old_order_updated_today_leaves_a_compacted_day_alone(
     assert old_day not in sales.orders.days()  # no second copy of a compacted day
     row = sales.today(old_day).channel("shopee")
     assert row is not None and (row.orders, row.cancelled) == (1, 0)
+
+
+async def test_a_cursor_that_never_moves_is_a_reason_not_a_loop(
+    clock: FixedClock, shopee: RunningPlatform, connected: tuple[SalesService, list[SourceChanged]]
+) -> None:
+    sales, _ = connected
+    for i in range(250):
+        shopee.platform.add_order(f"C{i:03d}", int(clock.now().timestamp()) - 600, 1_000, "SHIPPED")
+    shopee.platform.stuck_cursor = True  # every page says: next, "100"
+    view = await sales.shopee[0].poll()
+    assert view.state == "stale" and "the cursor did not move" in view.reason
+    assert shopee.platform.calls["/api/v2/order/get_order_list"] == 2

@@ -257,7 +257,7 @@ class ShopeeClient:
             sns.append(clean_line(sn, NAME_MAX))
         more = response.get("more") is True
         next_cursor = response.get("next_cursor") or ""
-        if more and not isinstance(next_cursor, str | int):
+        if more and (not isinstance(next_cursor, str | int) or next_cursor == ""):
             raise ShopeeError("reply", f"Shopee {ORDER_LIST_PATH}: more pages but no cursor")
         return OrderPage(sns, more, str(next_cursor) if more else "")
 

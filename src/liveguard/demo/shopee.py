@@ -91,6 +91,7 @@ class ShopeePlatform:
         self.clock: Clock = clock or SystemClock()
         self.refresh_grace = refresh_grace
         self.skew_s = 0  # the platform's clock minus the clock it is given
+        self.stuck_cursor = False  # a misbehaving platform: next_cursor never moves
         self.access_ttl_s = ACCESS_TTL_S
         self.refresh_ttl_s = REFRESH_TTL_S
         self.auth_expire_time = self._now() + AUTH_TTL_S
@@ -321,7 +322,7 @@ class ShopeePlatform:
         more = offset + size < len(found)
         return {
             "more": more,
-            "next_cursor": str(offset + size) if more else "",
+            "next_cursor": ("100" if self.stuck_cursor else str(offset + size)) if more else "",
             "order_list": [{"order_sn": o.order_sn} for o in page],
         }
 

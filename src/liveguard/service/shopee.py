@@ -302,6 +302,8 @@ class ShopeeSync:
                     stored += await self._store_details(client, tokens, page.order_sns)
                     if not page.more:
                         break
+                    if page.next_cursor == cursor:  # a cursor that never moves: stop, say so
+                        raise ShopeeError("reply", "Shopee get_order_list: the cursor did not move")
                     cursor = page.next_cursor
                 pending.pop(0)
                 cursor = ""
