@@ -58,7 +58,8 @@ class ShopeeStore:
         self._write(self.tokens_path, tokens.to_doc())
 
     def refresh_lock(self) -> FileLock:
-        """The refresh lock itself, for callers that acquire and release it on one thread."""
+        """The refresh lock; not tied to a thread, so it may be acquired in a worker thread
+        (it blocks) and released on the event loop."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return FileLock(
             str(self._lock_path), timeout=REFRESH_LOCK_TIMEOUT_S, mode=0o600, thread_local=False
