@@ -19,6 +19,7 @@ from liveguard.core.timekeeping import Clock, day_bounds_utc, format_clock, load
 from liveguard.i18n import Catalog
 from liveguard.service.shopee import (
     ConnectError,
+    authorization_end,
     authorization_link,
     connect,
     source_view_from_disk,
@@ -97,7 +98,7 @@ def run_connect(ctx: Context, args: argparse.Namespace) -> int:
         t(
             "shopee.connected_times",
             access=_when(tokens.access_expires, zone),
-            ends=_when(tokens.ends(), zone),
+            ends=_when(authorization_end(tokens), zone),
             path=str(store.tokens_path),
         )
     )
@@ -172,17 +173,18 @@ def doctor_lines(config: Config, home: StateHome, now: datetime) -> list[tuple[b
     for source in config.shopee:
         view = source_view_from_disk(source, home, now, zone)
         name = f"{source.channel}"
-        if view.auth_ends is None:
+        if view.auth_ends is None or view.connect_by is None:
             out.append((False, f"{name}: {view.reason}"))
             continue
         ends = _when(view.auth_ends, zone)
         access = _when(view.access_expires, zone) if view.access_expires else "?"
         times = f"access until {access}, authorization ends {ends}"
         shop = f"shop {view.shop_name}: " if view.shop_name else ""
-        if view.auth_ends <= now:
-            out.append((False, f"{name}: {shop}authorization ended {ends}; connect again"))
-        elif view.auth_ends - now <= timedelta(days=14):
-            out.append((False, f"{name}: {shop}{times}; run `liveguard connect shopee` again"))
+        by = _when(view.connect_by, zone)
+        if view.connect_by <= now:
+            out.append((False, f"{name}: {shop}access ended {by}; connect again"))
+        elif view.connect_by - now <= timedelta(days=14):
+            out.append((False, f"{name}: {shop}access ends {by}: run `liveguard connect shopee`"))
         else:
             out.append((True, f"{name}: {shop}{times}"))
         if view.reason:

@@ -63,9 +63,12 @@ class SourceView:
     reason: str = ""
     as_of: datetime | None = None  # the last good poll
     access_expires: datetime | None = None
-    auth_ends: datetime | None = None
+    auth_ends: datetime | None = None  # the shop's authorization (at most 365 days)
     shop_name: str = ""
     orders: int = 0  # orders stored by the last good poll
+    # Syncing stops then unless the seller connects again: the authorization's end, or the
+    # refresh token's when liveguard has not refreshed it for weeks.
+    connect_by: datetime | None = None
 
     def as_json(self, zone: tzinfo) -> dict[str, Any]:
         def iso(at: datetime | None) -> str | None:
@@ -80,7 +83,13 @@ class SourceView:
             "as_of": iso(self.as_of),
             "access_expires": iso(self.access_expires),
             "authorization_ends": iso(self.auth_ends),
+            "connect_again_by": iso(self.connect_by),
         }
+
+
+def authorization_end(tokens: Tokens) -> datetime:
+    """When the shop's authorization ends (the refresh token's end when Shopee did not say)."""
+    return tokens.auth_expires or tokens.refresh_expires
 
 
 class _PollFailed(Exception):
@@ -142,16 +151,17 @@ class ShopeeSync:
                 clean_line(reason),
                 before.as_of,
                 tokens.access_expires if tokens else before.access_expires,
-                tokens.ends() if tokens else before.auth_ends,
+                authorization_end(tokens) if tokens else before.auth_ends,
                 before.shop_name,
                 before.orders,
+                tokens.ends() if tokens else before.connect_by,
             )
         else:
             self.failures = 0
             warning = self._warning
             if tokens.auth_ending(now) and not warning:
                 warning = (
-                    f"Shopee authorization ends {tokens.ends().astimezone(self.zone):%Y-%m-%d}: "
+                    f"Shopee access ends {tokens.ends().astimezone(self.zone):%Y-%m-%d}: "
                     f"{connect_hint(self.source.channel)} again"
                 )
             if self._resume is not None:
@@ -163,9 +173,10 @@ class ShopeeSync:
                 warning,
                 now,
                 tokens.access_expires,
-                tokens.ends(),
+                authorization_end(tokens),
                 tokens.shop_name,
                 stored,
+                tokens.ends(),
             )
         self.view = view
         await asyncio.to_thread(self._save_view, view)
@@ -232,7 +243,7 @@ class ShopeeSync:
             raise _PollFailed(f"connected to another shop than shop_id: {hint}")
         now = self.clock.now()
         if now >= tokens.ends():
-            raise _PollFailed(f"Shopee authorization ended: {hint}")
+            raise _PollFailed(f"Shopee access ended: {hint}")
         if tokens.needs_refresh(now):
             try:
                 tokens = await self.refresh(client, tokens)
@@ -376,6 +387,7 @@ class ShopeeSync:
                 "as_of": view.as_of.isoformat() if view.as_of else None,
                 "access_expires": view.access_expires.isoformat() if view.access_expires else None,
                 "auth_ends": view.auth_ends.isoformat() if view.auth_ends else None,
+                "connect_by": view.connect_by.isoformat() if view.connect_by else None,
                 "shop_name": view.shop_name,
                 "every_s": self.source.every.total_seconds(),
             }
@@ -419,8 +431,10 @@ def source_view_from_disk(
         reason,
         as_of,
         tokens.access_expires if tokens else None,
-        tokens.ends() if tokens else None,
+        authorization_end(tokens) if tokens else None,
         tokens.shop_name if tokens else "",
+        0,
+        tokens.ends() if tokens else None,
     )
 
 
