@@ -35,7 +35,7 @@ from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.timekeeping import SystemClock
 from liveguard.service.sales import SalesService
-from liveguard.service.shopee import authorization_link, connect
+from liveguard.service.shopee_connect import authorization_link, connect
 
 BENCH = "shopee_latency"
 

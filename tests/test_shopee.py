@@ -21,13 +21,8 @@ from liveguard.core.shopee import STATUSES, Tokens, base_string, classify, sign,
 from liveguard.core.timekeeping import FixedClock
 from liveguard.service.events import Publisher, SourceChanged
 from liveguard.service.sales import SalesService
-from liveguard.service.shopee import (
-    MAX_REQUESTS_PER_POLL,
-    ConnectError,
-    authorization_link,
-    connect,
-    source_view_from_disk,
-)
+from liveguard.service.shopee import MAX_REQUESTS_PER_POLL, source_view_from_disk
+from liveguard.service.shopee_connect import ConnectError, authorization_link, connect
 from tests import test_feed
 from tests.shopee_platform import ENV, PARTNER_ID, PARTNER_KEY, SHOP_ID, RunningPlatform
 from tests.shopee_platform import shopee_config as config_text

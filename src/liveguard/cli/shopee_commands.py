@@ -17,13 +17,8 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Config, ShopeeSource
 from liveguard.core.timekeeping import Clock, day_bounds_utc, format_clock, load_zone, local_day
 from liveguard.i18n import Catalog
-from liveguard.service.shopee import (
-    ConnectError,
-    authorization_end,
-    authorization_link,
-    connect,
-    source_view_from_disk,
-)
+from liveguard.service.shopee import authorization_end, source_view_from_disk
+from liveguard.service.shopee_connect import ConnectError, authorization_link, connect
 
 from .context import EXIT_USAGE, CliError, Context
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any, Literal
 
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.order_store import OrderStore
-from liveguard.adapters.shopee_api import ShopeeClient, ShopeeError, code_from_paste
+from liveguard.adapters.shopee_api import ShopeeClient, ShopeeError
 from liveguard.adapters.shopee_store import ShopeeStore, when
 from liveguard.adapters.state_home import StateError, StateHome
 from liveguard.core.config import MissingEnvError, ShopeeSource, resolve_env
@@ -34,11 +34,9 @@ from liveguard.core.timekeeping import Clock, day_bounds_utc, format_clock, loca
 from .events import Publisher, SourceChanged, supervise
 
 __all__ = [
-    "ConnectError",
     "ShopeeSync",
     "SourceView",
-    "authorization_link",
-    "connect",
+    "authorization_end",
     "connect_hint",
     "source_view_from_disk",
 ]
@@ -436,68 +434,3 @@ def source_view_from_disk(
         0,
         tokens.ends() if tokens else None,
     )
-
-
-class ConnectError(Exception):
-    """``connect shopee`` could not finish; one line, no secret."""
-
-
-def _resolved(source: ShopeeSource, environ: Mapping[str, str]) -> tuple[str, str, str]:
-    try:
-        return (
-            resolve_env(source.partner_id, environ).strip(),
-            resolve_env(source.partner_key, environ),
-            resolve_env(source.shop_id, environ).strip(),
-        )
-    except MissingEnvError as exc:
-        raise ConnectError(str(exc)) from None
-
-
-def authorization_link(
-    source: ShopeeSource, environ: Mapping[str, str], clock: Clock, redirect: str
-) -> str:
-    """The signed link the seller opens (valid 5 minutes, like every Shopee timestamp)."""
-    partner_id, key, _ = _resolved(source, environ)
-    return ShopeeClient.link(source.api, partner_id, key, clock, redirect)
-
-
-async def connect(
-    source: ShopeeSource,
-    home: StateHome,
-    clock: Clock,
-    environ: Mapping[str, str],
-    pool: HttpPool,
-    pasted: str,
-    *,
-    since: datetime | None = None,
-) -> Tokens:
-    """Exchange what the seller pasted for tokens, learn the shop's name and how long the
-    authorization lasts, and store the tokens (0600, atomic). Nothing secret is returned
-    to be shown: callers print the shop and the expiry times only."""
-    partner_id, key, shop_id = _resolved(source, environ)
-    try:
-        code, pasted_shop = code_from_paste(pasted)
-    except ValueError as exc:
-        raise ConnectError(str(exc)) from None
-    if pasted_shop and pasted_shop != shop_id:
-        raise ConnectError(
-            f"the shop that was authorized ({clean_line(pasted_shop, NAME_MAX)}) is not the "
-            f"config's shop_id for {source.channel}"
-        )
-    client = ShopeeClient(
-        pool, source.api, partner_id, key, clock, timeout=source.timeout.total_seconds()
-    )
-    try:
-        tokens = await client.get_tokens(code, shop_id)
-        name, ends = await client.shop_info(tokens)
-    except ShopeeError as exc:
-        raise ConnectError(str(exc)) from None
-    tokens = replace(tokens, shop_name=name, auth_expires=ends)
-    store = ShopeeStore(home, source.channel)
-    try:
-        await asyncio.to_thread(store.save_tokens, tokens)
-        sync: dict[str, Any] = {"since": since.isoformat() if since else None}
-        await asyncio.to_thread(store.save_sync, sync)
-    except StateError as exc:
-        raise ConnectError(str(exc)) from None
-    return tokens
