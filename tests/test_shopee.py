@@ -103,6 +103,10 @@ def test_config_reads_a_shopee_source_and_checks_it() -> None:
     assert "toko" not in str(err.value)
     with pytest.raises(ConfigError, match="plain http is allowed only for loopback"):
         parse_config(config_text("http://shopee.example.com"), environ=ENV)
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.every: must be at least 30s"):
+        parse_config(config_text("https://partner.shopeemobile.com", every="10s"), environ=ENV)
+    real = parse_config(config_text("https://partner.shopeemobile.com", every="30s"), environ=ENV)
+    assert real.shopee[0].every == timedelta(seconds=30)
 
 
 # -- against the platform ------------------------------------------------------------------

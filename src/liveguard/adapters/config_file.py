@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from liveguard.core.actions import ACTION_NAMES
 from liveguard.core.config import (
@@ -270,6 +271,7 @@ def _source_channel(r: Reader, t: dict[str, Any], path: str, channels: dict[str,
     return channel
 
 
+SHOPEE_MIN_EVERY = timedelta(seconds=30)
 _SHOPEE_KEYS = {
     "kind",
     "channel",
@@ -297,12 +299,15 @@ def _shopee_source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> 
     if not resolve_env(key, r.environ).strip():
         raise r.fail(f"{path}.partner_key", "must not be empty")
     api = r.url(t, "api", path, required=False) or ShopeeSource.api
+    host = urlsplit(resolve_env(api, r.environ)).hostname or ""
+    # Polite to the real platform; a loopback stand-in (tests, the demo) may be asked faster.
+    floor = timedelta(seconds=1) if is_loopback(host) else SHOPEE_MIN_EVERY
     return ShopeeSource(
         channel=channel,
         partner_id=values["partner_id"],
         partner_key=key,
         shop_id=values["shop_id"],
-        every=r.duration(t, "every", path, timedelta(minutes=2), minimum=timedelta(seconds=1)),
+        every=r.duration(t, "every", path, timedelta(minutes=2), minimum=floor),
         timeout=r.duration(
             t, "timeout", path, timedelta(seconds=10), minimum=timedelta(milliseconds=50)
         ),
