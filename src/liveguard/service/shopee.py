@@ -125,6 +125,7 @@ class ShopeeSync:
         self.failures = 0
         self.requests = 0  # made by the last poll
         self._warning = ""  # a reason to show although the poll succeeded
+        self._current: Tokens | None = None  # the pair this poll uses
         self._resume: tuple[list[tuple[int, int]], str] | None = None
 
     # -- one poll ---------------------------------------------------------------------------
@@ -136,8 +137,9 @@ class ShopeeSync:
         tokens: Tokens | None = None
         try:
             client = self._client()
-            tokens = await self._tokens(client)
-            stored = await self._sync(client, tokens, now)
+            tokens = self._current = await self._tokens(client)
+            stored = await self._sync(client, now)
+            tokens = self._current  # refreshed during the poll, perhaps
         except Exception as exc:  # whatever happens, it is a reason: never silently stale
             self.failures += 1
             known = isinstance(exc, _PollFailed | ShopeeError | StateError)
@@ -279,22 +281,23 @@ class ShopeeSync:
         finally:
             lock.release()
 
-    async def _call(self, client: ShopeeClient, tokens: Tokens, call: Any) -> Any:
+    async def _call(self, client: ShopeeClient, call: Any) -> Any:
         """One shop call within the poll's budget; an expired access token is refreshed
-        once and the call repeated."""
+        once (the rest of the poll uses the new one) and the call repeated."""
         if self.requests >= MAX_REQUESTS_PER_POLL:
             raise _Budget
+        assert self._current is not None
         self.requests += 1
         try:
-            return await call(tokens)
+            return await call(self._current)
         except ShopeeError as exc:
             if exc.kind != "token":
                 raise
-        fresh = await self.refresh(client, tokens)
+        self._current = await self.refresh(client, self._current)
         self.requests += 1
-        return await call(fresh)
+        return await call(self._current)
 
-    async def _sync(self, client: ShopeeClient, tokens: Tokens, now: datetime) -> int:
+    async def _sync(self, client: ShopeeClient, now: datetime) -> int:
         sync = await asyncio.to_thread(self.store.load_sync)
         if self._resume is not None:
             pending, cursor = self._resume
@@ -307,8 +310,8 @@ class ShopeeSync:
                 lo, hi = pending[0]
                 while True:
                     ask = partial(client.order_list, lo=lo, hi=hi, cursor=cursor)
-                    page = await self._call(client, tokens, ask)
-                    stored += await self._store_details(client, tokens, page.order_sns)
+                    page = await self._call(client, ask)
+                    stored += await self._store_details(client, page.order_sns)
                     if not page.more:
                         break
                     if page.next_cursor == cursor:  # a cursor that never moves: stop, say so
@@ -337,12 +340,12 @@ class ShopeeSync:
         sync["synced_to"] = hi
         self.store.save_sync(sync)
 
-    async def _store_details(self, client: ShopeeClient, tokens: Tokens, sns: list[str]) -> int:
+    async def _store_details(self, client: ShopeeClient, sns: list[str]) -> int:
         stored = 0
         for i in range(0, len(sns), DETAIL_BATCH):
             batch = sns[i : i + DETAIL_BATCH]
             ask = partial(client.order_details, sns=batch)
-            details = await self._call(client, tokens, ask)
+            details = await self._call(client, ask)
             orders = self.admit([self._order(d) for d in details])
             results = await asyncio.to_thread(self.orders.upsert_many, orders)
             stored += len(orders)
