@@ -532,7 +532,7 @@ async def test_the_room_shows_expiry_and_a_stale_reason_with_the_numbers_kept(
         await pilot.pause()
         text = " ".join(region_text(app).split())
         assert "Shopee order feed stale:" in text and "error_server: Maintenance" in text
-        assert "Rp80K" in text
+        assert "Shopee ⚠ 1 Rp80K" in text  # the row says so and keeps its numbers
         await asyncio.sleep(0)
     assert [e.state for e in events] == ["fresh", "stale"]
 

@@ -130,8 +130,10 @@ class SalesRegion(Region):
                 style=style,
             )
 
+        stale = {f.channel for f in self.room.sales.feeds() if f.state == "stale"}
         for day in summary.channels:
-            row(day, day.name)
+            # a channel whose orders may be behind says so in its own row (the reason below)
+            row(day, f"{day.name} ⚠" if day.id in stale else day.name)
         row(summary.total, t("sales.total"), "bold")
         return table
 
