@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from liveguard.core.actions import ACTION_NAMES
 from liveguard.core.config import (
@@ -23,6 +24,7 @@ from liveguard.core.config import (
     Config,
     OrderSource,
     Promotion,
+    ShopeeSource,
     resolve_env,
 )
 from liveguard.core.expectations import ExpectationError, parse_expectation
@@ -97,7 +99,10 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
             )
         seen[channel.id] = path
     _check_channel_names(r, list(r.items(data, "channels")), channels)
-    sources = tuple(_source(r, path, item, seen) for path, item in r.items(data, "sources"))
+    all_sources = [_source(r, path, item, seen) for path, item in r.items(data, "sources")]
+    sources = tuple(s for s in all_sources if isinstance(s, OrderSource))
+    shopee = tuple(s for s in all_sources if isinstance(s, ShopeeSource))
+    _check_shopee(r, data)
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
@@ -110,6 +115,7 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         alerts=alerts,
         channels=channels,
         sources=sources,
+        shopee=shopee,
         promotions=promotions,
         keys=keys,
         status_map=status_map,
@@ -241,7 +247,9 @@ def _check(r: Reader, path: str, raw: Any) -> Check:
 _SOURCE_FIELDS = {"id", "created", "amount", "status"}
 
 
-def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource:
+def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource | ShopeeSource:
+    if isinstance(raw, dict) and raw.get("kind") == "shopee":
+        return _shopee_source(r, path, raw, channels)
     t = r.table(
         raw,
         path,
@@ -250,13 +258,8 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
     )
     kind = r.typed(t, "kind", path, str, "")
     if kind != "http-json":
-        raise r.fail(f"{path}.kind", f'must be "http-json", not {kind!r}')
-    channel = r.typed(t, "channel", path, str, "")
-    if channel not in channels:
-        raise r.fail(
-            f"{path}.channel",
-            f"unknown channel {channel!r} (known: {', '.join(channels) or 'none'})",
-        )
+        raise r.fail(f"{path}.kind", f'must be "http-json" or "shopee", not {kind!r}')
+    channel = _source_channel(r, t, path, channels)
     fields = t.get("fields", {})
     r.table(fields, f"{path}.fields", _SOURCE_FIELDS)
     for key, value in fields.items():
@@ -274,6 +277,70 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
         items=r.typed(t, "items", path, str, ""),
         fields=dict(fields),
     )
+
+
+def _source_channel(r: Reader, t: dict[str, Any], path: str, channels: dict[str, str]) -> str:
+    channel = r.typed(t, "channel", path, str, "")
+    if channel not in channels:
+        raise r.fail(
+            f"{path}.channel",
+            f"unknown channel {channel!r} (known: {', '.join(channels) or 'none'})",
+        )
+    return channel
+
+
+SHOPEE_MIN_EVERY = timedelta(seconds=30)
+_SHOPEE_KEYS = {
+    "kind",
+    "channel",
+    "partner_id",
+    "partner_key",
+    "shop_id",
+    "every",
+    "timeout",
+    "api",
+}
+
+
+def _shopee_source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> ShopeeSource:
+    t = r.table(raw, path, _SHOPEE_KEYS, {"channel", "partner_id", "partner_key", "shop_id"})
+    channel = _source_channel(r, t, path, channels)
+    values = {}
+    for key in ("partner_id", "shop_id"):
+        value = r.text(t, key, path)
+        resolved = resolve_env(value, r.environ).strip()
+        if not resolved.isdigit():
+            # never echo the value: it may be a secret read from the environment
+            raise r.fail(f"{path}.{key}", "must be a number (Shopee's id)")
+        values[key] = value
+    key = r.text(t, "partner_key", path)
+    if not resolve_env(key, r.environ).strip():
+        raise r.fail(f"{path}.partner_key", "must not be empty")
+    api = r.url(t, "api", path, required=False) or ShopeeSource.api
+    host = urlsplit(resolve_env(api, r.environ)).hostname or ""
+    # Polite to the real platform; a loopback stand-in (tests, the demo) may be asked faster.
+    floor = timedelta(seconds=1) if is_loopback(host) else SHOPEE_MIN_EVERY
+    return ShopeeSource(
+        channel=channel,
+        partner_id=values["partner_id"],
+        partner_key=key,
+        shop_id=values["shop_id"],
+        every=r.duration(t, "every", path, timedelta(minutes=2), minimum=floor),
+        timeout=r.duration(
+            t, "timeout", path, timedelta(seconds=10), minimum=timedelta(milliseconds=50)
+        ),
+        api=api.rstrip("/"),
+    )
+
+
+def _check_shopee(r: Reader, data: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for path, raw in r.items(data, "sources"):
+        if isinstance(raw, dict) and raw.get("kind") == "shopee":
+            channel = raw.get("channel", "")
+            if channel in seen:
+                raise r.fail(f"{path}.channel", f"a second shopee source for {channel!r}")
+            seen.add(channel)
 
 
 def _promotion(r: Reader, path: str, raw: Any) -> Promotion:

@@ -17,6 +17,7 @@ from liveguard.adapters.config_file import ConfigError, load_config
 from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateError, StateHome
 
+from . import shopee_commands
 from .context import CliError, Context
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ def run_demo(ctx: Context, args: argparse.Namespace) -> int:
             home=str(folder), config_file=None, lang_flag=ctx.lang_flag, clock=ctx.clock
         )
         try:
+            shopee_commands.connect_with(
+                demo_ctx.config(), demo_ctx.state(), demo_ctx.clock, world.shopee.authorize
+            )
             return run_room(demo_ctx, args)
         finally:
             demo_ctx.close()
@@ -140,6 +144,7 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{mark}  {what:<8} {detail}")
 
     paths: Paths = ctx.paths
+    config = None
     try:
         config = load_config(paths.config)
     except ConfigError as exc:
@@ -171,6 +176,9 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
             )
             for notice in home.notices:
                 line(None, "state", notice)
+            if config is not None:
+                for ok, detail in shopee_commands.doctor_lines(config, home, ctx.clock.now()):
+                    line(ok, "shopee", detail)
             room = home.room_owner() if home.room_is_open() else ""
             line(
                 None if room else True,

@@ -21,6 +21,7 @@ __all__ = [
     "MissingEnvError",
     "OrderSource",
     "Promotion",
+    "ShopeeSource",
     "env_names",
     "resolve_env",
 ]
@@ -104,6 +105,24 @@ class OrderSource:
 
 
 @dataclass(frozen=True)
+class ShopeeSource:
+    """``[[sources]] kind = "shopee"``: orders from the Shopee Open Platform for the seller's
+    own shop. partner_id, partner_key and shop_id are usually ``${ENV}`` placeholders."""
+
+    channel: str
+    partner_id: str
+    partner_key: str
+    shop_id: str
+    every: timedelta = timedelta(minutes=2)
+    timeout: timedelta = timedelta(seconds=10)
+    api: str = "https://partner.shopeemobile.com"
+
+    @property
+    def id(self) -> str:
+        return f"shopee:{self.channel}"
+
+
+@dataclass(frozen=True)
 class Action:
     kind: ActionKind
     url: str = ""
@@ -149,6 +168,7 @@ class Config:
     alerts: Alerts = field(default_factory=Alerts)
     channels: tuple[Channel, ...] = ()
     sources: tuple[OrderSource, ...] = ()
+    shopee: tuple[ShopeeSource, ...] = ()  # the [[sources]] of kind "shopee", in file order
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
     # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned

@@ -17,6 +17,7 @@ from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
+from liveguard.service.events import Publisher
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, pool_size
@@ -41,6 +42,7 @@ class ControlRoom:
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
         self._listeners: list[Listener] = []
+        self.events = Publisher()
         self.sales = SalesService(config, home, clock, notify=self.notify)
         self.planb = PlanBService(config, home, clock=clock)
         self.planb.on_change = lambda: self.notify("planb")
@@ -86,7 +88,8 @@ class ControlRoom:
         if self.sales.pool is None:
             self.sales.pool = self.pool
         self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
-        self.sales.start()
+        self.events.bind()
+        self.sales.start(self.events)
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
 

@@ -39,6 +39,9 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime, parse_seller_time
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
+from .events import Publisher
+from .shopee import ShopeeSync, SourceView
+
 __all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
 
 Notify = Callable[[str], None]
@@ -138,6 +141,19 @@ class SalesService:
         self._feeds: dict[int, FeedView] = {
             i: FeedView(s.channel, _where(s.url), "waiting") for i, s in enumerate(config.sources)
         }
+        self.shopee = [
+            ShopeeSync(
+                s,
+                home,
+                clock,
+                self.zone,
+                self.orders,
+                self.environ,
+                on_stored=self._shopee_stored,
+                admit=self._not_yet_compacted,
+            )
+            for s in config.shopee
+        ]
         self._tasks: list[asyncio.Task[None]] = []
         # Set by the room: receives the inferred live drops (the status service shows them).
         self.on_drops: Callable[[list[LiveDrop]], None] | None = None
@@ -204,7 +220,19 @@ class SalesService:
         return drops
 
     def feeds(self) -> list[FeedView]:
-        return [self._feeds[i] for i in sorted(self._feeds)]
+        feeds = [self._feeds[i] for i in sorted(self._feeds)]
+        for sync in self.shopee:
+            view = sync.view
+            state = {"fresh": "ok", "stale": "stale"}.get(view.state, "waiting")
+            where = sync.source.api
+            feeds.append(FeedView(view.channel, where, state, view.as_of, view.reason, view.orders))
+        return feeds
+
+    def shopee_views(self) -> list[SourceView]:
+        return [sync.view for sync in self.shopee]
+
+    def _shopee_stored(self, channel: str) -> None:
+        self.notify(AREA)
 
     # -- manual entry ----------------------------------------------------------------------
     def add_sale(
@@ -453,13 +481,18 @@ class SalesService:
             self.home.notices.append(str(exc))
             return []
 
-    def start(self) -> None:
+    def start(self, events: Publisher | None = None) -> None:
         """Start the feed pollers and the rollover timer on the running loop."""
         if self._tasks:
             return
         if self.pool is not None:
             for i, source in enumerate(self.config.sources):
                 self._tasks.append(asyncio.create_task(self._run_source(i, source)))
+            publisher = events or Publisher()
+            for sync in self.shopee:
+                sync.pool = sync.pool or self.pool
+                sync.events = sync.events or events
+                self._tasks.append(asyncio.create_task(sync.run(publisher)))
         self._tasks.append(asyncio.create_task(self._run_rollover()))
         self._tasks.append(asyncio.create_task(self._run_inference()))
 
