@@ -128,6 +128,47 @@ async def test_key_counts_down_and_the_same_key_or_esc_cancels(
     assert receiver.requests == []
 
 
+async def test_every_cancel_is_said_and_audited_with_how(
+    receiver: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "en", ui_config(receiver.url("")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b", "b")
+        await pilot.press("b", "escape")
+        said = [str(n.message) for n in app._notifications]
+    assert (
+        said.count("Plan B cancelled: Shopee flash sale + WA not started, nothing was sent.") == 2
+    )
+    moves = [
+        e["detail"]["by"]
+        for e in app.room.planb.log()
+        if e["kind"] == "planb.transition" and e["detail"]["to"] == "armed"
+    ]
+    assert moves == ["cancelled by key", "cancelled by Esc"]
+
+
+def banner_text(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.query_one("#down-banner").render())
+
+
+async def test_the_banner_says_what_the_plan_b_key_does_now(
+    receiver: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "en", ui_config(receiver.url("")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.room.status.declare("tiktok", "down", "LIVE button fails", who="ani")
+        app.query_one("#down-banner").refresh_view()  # type: ignore[attr-defined]
+        assert "Press b for Plan B" in banner_text(app)
+        await pilot.press("b")
+        app.query_one("#down-banner").refresh_view()  # type: ignore[attr-defined]
+        assert "Plan B counting down: b or Esc = cancel" in banner_text(app)
+        clock.advance(timedelta(seconds=5))
+        await until(pilot, lambda: app.room.planb.view().state == "active")
+        app.query_one("#down-banner").refresh_view()  # type: ignore[attr-defined]
+        assert "Plan B active since 21.00 WIB — b to stop it" in banner_text(app)
+        assert "Press b for Plan B" not in banner_text(app)
+
+
 async def test_key_activates_then_deactivates_with_the_same_grace(
     receiver: LoopbackServer, home: StateHome, clock: FixedClock
 ) -> None:

@@ -10,12 +10,22 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
+from liveguard.core.config import (
+    Action,
+    Alerts,
+    Channel,
+    Check,
+    Config,
+    OrderSource,
+    Promotion,
+    content_id,
+)
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
 
@@ -261,16 +271,48 @@ def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
         name=r.typed(t, "name", path, str, pid),
         armed=r.typed(t, "armed", path, bool, False),
         grace=r.duration(t, "grace", path, timedelta(seconds=5)),
-        actions=tuple(_action(r, p, item) for p, item in r.items(t, "actions", path)),
+        actions=_identified(
+            r, [(p, _action(r, p, item), item) for p, item in r.items(t, "actions", path)]
+        ),
     )
 
 
+def _identified(r: Reader, actions: list[tuple[str, Action, Any]]) -> tuple[Action, ...]:
+    """Give every action its stable id: the one written in the config, else one derived from
+    its content (``webhook-1a2b3c4d``); the same content twice gets ``-2``, ``-3``…"""
+    out: list[Action] = []
+    taken: dict[str, str] = {}
+    for place, action, raw in actions:
+        given = raw.get("id") if isinstance(raw, dict) else None
+        if given is not None:
+            if not isinstance(given, str) or not ID_RE.match(given):
+                raise r.fail(f"{place}.id", f"{given!r} is not a valid id (use a-z, 0-9 and -)")
+            if given in taken:
+                raise r.fail(
+                    f"{place}.id", f"duplicate action id {given!r} (first in {taken[given]})"
+                )
+            aid = given
+        else:
+            base = aid = content_id(action)
+            n = 1
+            while aid in taken:
+                n += 1
+                aid = f"{base}-{n}"
+        taken[aid] = place
+        out.append(
+            replace(action, id=aid, undo=replace(action.undo, id=aid) if action.undo else None)
+        )
+    return tuple(out)
+
+
 _ACTION_KEYS = {
-    "webhook": {"kind", "name", "url", "method", "headers", "body", "secret", "timeout", "undo"},
-    "message": {"kind", "name", "text", "file", "undo"},
-    "link": {"kind", "name", "url", "undo"},
-    "checklist": {"kind", "name", "steps", "undo"},
-}
+    "webhook": {
+        "kind", "id", "name", "url", "method", "headers", "body", "secret", "timeout", "undo"
+    },
+    "message": {"kind", "id", "name", "text", "file", "undo"},
+    "link": {"kind", "id", "name", "url", "undo"},
+    "checklist": {"kind", "id", "name", "steps", "undo"},
+}  # fmt: skip
 
 
 def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) -> Action:
@@ -281,7 +323,7 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         raise r.fail(
             f"{path}.kind", f"must be one of webhook, message, link, checklist, not {kind!r}"
         )
-    allowed = _ACTION_KEYS[kind] - ({"kind", "undo"} if inherit else set())
+    allowed = _ACTION_KEYS[kind] - ({"kind", "undo", "id"} if inherit else set())
     t = r.table(raw, path, allowed)
     name = r.typed(t, "name", path, str, "")
     if kind == "webhook":

@@ -175,7 +175,7 @@ def _follow(ctx: Context, service: PlanBService, t: Catalog) -> int:
     except KeyboardInterrupt:
         now = service.view()
         if now.countdown_s is not None:
-            service.cancel()
+            service.cancel(by="Ctrl-C")
             kept = now.phase == "pending_off"
             print(t("planb.cli.kept" if kept else "planb.cli.cancelled", name=name))
         return 130

@@ -6,6 +6,8 @@ Strings may hold ``${NAME}`` placeholders; they stay unresolved here and are res
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ __all__ = [
     "MissingEnvError",
     "OrderSource",
     "Promotion",
+    "content_id",
     "env_names",
     "resolve_env",
 ]
@@ -106,6 +109,7 @@ class OrderSource:
 @dataclass(frozen=True)
 class Action:
     kind: ActionKind
+    id: str = ""  # stable identity the outbox refers to: given, or derived from the content
     url: str = ""
     method: str = "POST"
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -128,6 +132,19 @@ class Action:
             first = self.text.splitlines()[0] if self.text else ""
             return first[:40]
         return f"{len(self.steps)} steps"
+
+
+def content_id(action: Action) -> str:
+    """An id derived from what an action does (its target), so that an action keeps its
+    identity when the config is reordered and loses it when its target changes."""
+    what = {
+        "webhook": [action.method, action.url],
+        "link": [action.url],
+        "message": [action.text],
+        "checklist": list(action.steps),
+    }[action.kind]
+    digest = hashlib.sha256(json.dumps([action.kind, *what]).encode()).hexdigest()
+    return f"{action.kind}-{digest[:8]}"
 
 
 @dataclass(frozen=True)

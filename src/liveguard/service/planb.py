@@ -161,10 +161,15 @@ class PlanBService:
         return path if path.is_absolute() else self.home.paths.logs / path
 
     # -- the key ---------------------------------------------------------------------------
-    def press(self, *, reason: str = "", channel: str = "", skip_grace: bool = False) -> Switch:
-        """The Plan B key. Raises TransitionError (with a catalogue key) when it cannot act."""
+    def press(
+        self, *, reason: str = "", channel: str = "", skip_grace: bool = False, by: str = "key"
+    ) -> Switch:
+        """The Plan B key. Raises TransitionError (with a catalogue key) when it cannot act.
+        A press during a countdown cancels it; the audit log says so ("cancelled by key")."""
         now = self.clock.now()
         token = self.token()
+        if self.switch().phase in ("pending", "pending_off"):
+            return self.cancel(by=by)
 
         def change(sw: Switch) -> Switch:
             promo = self.promotion(sw)
@@ -199,9 +204,10 @@ class PlanBService:
             self.arm(promotion_id)
         return self.press(reason=reason, channel=channel, skip_grace=skip_grace)
 
-    def cancel(self) -> Switch:
+    def cancel(self, *, by: str = "Esc") -> Switch:
+        """Cancel a countdown; ``by`` (key, Esc, Ctrl-C, timeout…) goes into the audit log."""
         now = self.clock.now()
-        return self._transition(lambda sw: cancel(sw, now), "cancel")
+        return self._transition(lambda sw: cancel(sw, now), f"cancelled by {by}")
 
     def deactivate(self, *, skip_grace: bool = False) -> Switch:
         sw = self.switch()
@@ -466,10 +472,14 @@ class PlanBService:
                     cut = SendResult(None, "interrupted (liveguard stopped during the attempt)")
                     state = state.noting(self._attempt_record(current, action, cut, "interrupted"))
                 if promo is None or action is None:
-                    gone = "the action is no longer in the config"
-                    failed = replace(current, status="failed", error=gone)
-                    record = self._attempt_record(failed, None, SendResult(None, gone), "failed")
-                    state = state.with_entry(failed).noting(record)
+                    # removed from the config (or its target changed) since it was queued:
+                    # never sent anywhere else; said in the audit log and the room
+                    gone = "removed from the config before it was sent"
+                    dropped = replace(current, status="cancelled", error=gone)
+                    record = self._attempt_record(
+                        dropped, None, SendResult(None, gone), "cancelled"
+                    )
+                    state = state.with_entry(dropped).noting(record)
                     continue
                 mine = replace(current, status="sending", attempts=current.attempts + 1)
                 state = state.with_entry(mine)

@@ -35,6 +35,13 @@ def first_key(keys: dict[str, str], action: str, default: str) -> str:
     return keys.get(action, default).split(",")[0].strip()
 
 
+# A countdown that ends without running is said, never only seen in the audit log.
+_SAID_ON_CANCEL = {
+    ("pending", "idle"): "planb.cancelled",
+    ("pending_off", "activating"): "planb.kept",
+}
+
+
 class PlanBRegion(Region):
     AREA = "planb"
     TITLE_KEY = "region.planb"
@@ -49,13 +56,13 @@ class PlanBRegion(Region):
 
     # -- keys (called by the app's actions from the table) ---------------------------------
     def press(self) -> None:
-        self._guard(lambda: self.room.planb.press())
+        self._guard(lambda: self.room.planb.press(by="key"))
 
     def cancel_countdown(self) -> bool:
         """Esc: cancel a countdown if there is one; False when there was nothing to cancel."""
         if self.room.planb.view().countdown_s is None:
             return False
-        self._guard(lambda: self.room.planb.cancel())
+        self._guard(lambda: self.room.planb.cancel(by="Esc"))
         return True
 
     def copy_message(self) -> None:
@@ -66,10 +73,19 @@ class PlanBRegion(Region):
         self._copy(view, "\n\n".join(view.messages))
 
     def _guard(self, act) -> None:  # type: ignore[no-untyped-def]
+        before = self.room.planb.switch().phase
         try:
-            act()
+            after = act().phase
         except TransitionError as exc:
             self.app.notify(self.t(exc.key, **exc.params), severity="warning")
+        else:
+            said = {
+                ("pending", "idle"): "planb.cancelled",
+                ("pending_off", "activating"): "planb.kept",
+            }
+            if (before, after) in said:
+                name = self.room.planb.view().promotion_name
+                self.app.notify(self.t(said[(before, after)], name=name), severity="warning")
         self.refresh_view()
 
     def _copy(self, view: PlanBView, text: str) -> None:
