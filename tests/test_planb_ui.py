@@ -364,3 +364,36 @@ def test_picker_and_audit_log_snapshots(  # type: ignore[no-untyped-def]
         await pilot.pause()
 
     assert snap_compare(RegionApp(room), terminal_size=(120, 40), run_before=open_it)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("ready", [True, False], ids=["ready", "not_ready"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_readiness_line_snapshot(  # type: ignore[no-untyped-def]
+    snap_compare, home: StateHome, clock: FixedClock, ready: bool, lang: str, size: tuple[int, int]
+) -> None:
+    from liveguard.core.readiness import Problem, Readiness
+
+    room = make_room(home, clock, lang, ui_config("http://127.0.0.1:9"))
+    problems = () if ready else (
+        Problem("missing_env", 2, {"name": "HOOK_TOKEN", "key": "headers.Authorization"}),
+        Problem("unreachable", 1, {"why": "connection refused"}),
+    )  # fmt: skip
+    room.readiness.last = Readiness("plan-b", problems, clock.now() - timedelta(minutes=5))
+    assert snap_compare(RegionApp(room), terminal_size=size)
+
+
+async def test_r_checks_plan_b_now_and_the_region_says_what_is_wrong(
+    home: StateHome, clock: FixedClock
+) -> None:
+    from tests.servers import closed_port
+
+    app = make_app(home, clock, "en", ui_config(f"http://127.0.0.1:{closed_port()}"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "NOT READY" not in region_text(app)
+        await pilot.press("r")
+        await until(pilot, lambda: app.room.readiness.last is not None)
+        app.query_one(PlanBRegion).refresh_view()
+        assert "NOT READY: action 1: cannot reach its address: connection refused" in (
+            region_text(app)
+        )

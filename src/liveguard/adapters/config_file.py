@@ -307,7 +307,8 @@ def _identified(r: Reader, actions: list[tuple[str, Action, Any]]) -> tuple[Acti
 
 _ACTION_KEYS = {
     "webhook": {
-        "kind", "id", "name", "url", "method", "headers", "body", "secret", "timeout", "undo"
+        "kind", "id", "name", "url", "method", "headers", "body", "secret", "timeout", "undo",
+        "check_url", "test_url",
     },
     "message": {"kind", "id", "name", "text", "file", "undo"},
     "link": {"kind", "id", "name", "url", "undo"},
@@ -323,7 +324,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         raise r.fail(
             f"{path}.kind", f"must be one of webhook, message, link, checklist, not {kind!r}"
         )
-    allowed = _ACTION_KEYS[kind] - ({"kind", "undo", "id"} if inherit else set())
+    own = {"kind", "undo", "id", "check_url", "test_url"}
+    allowed = _ACTION_KEYS[kind] - (own if inherit else set())
     t = r.table(raw, path, allowed)
     name = r.typed(t, "name", path, str, "")
     if kind == "webhook":
@@ -346,6 +348,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
             headers=r.headers(t, path) or (dict(inherit.headers) if inherit else {}),
             body=body,
             secret=secret,
+            check_url=r.url(t, "check_url", path, required=False),
+            test_url=r.url(t, "test_url", path, required=False),
             timeout=r.duration(
                 t,
                 "timeout",

@@ -9,12 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from liveguard.adapters.state_home import StateError
+from liveguard.core.promotion import public_state
 from liveguard.core.status import ChannelStatus, State
 from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.i18n import Catalog
+from liveguard.service.planb import PlanBService
+from liveguard.service.readiness import ReadinessService, as_json
 from liveguard.service.status import StatusService, exit_code
 
 from .context import CliError, Context
+from .readiness_commands import readiness_service
 
 EXIT_UNKNOWN = 3
 
@@ -43,13 +47,21 @@ def register(sub: Any) -> None:
 def run_status(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
     service = StatusService(config, ctx.state(), ctx.clock)
+    readiness = readiness_service(ctx)
+
+    async def check() -> list[ChannelStatus]:
+        statuses, _ = await asyncio.gather(service.check_once(), readiness.check())
+        return statuses
+
     try:
-        statuses = asyncio.run(service.check_once())
+        statuses = asyncio.run(check())
     except StateError as exc:
         raise CliError(str(exc)) from None
     now = ctx.clock.now()
     if args.json:
-        print(json.dumps(status_json(statuses, now, service), ensure_ascii=False))
+        out = status_json(statuses, now, service)
+        out["planb"] = planb_json(ctx, readiness)
+        print(json.dumps(out, ensure_ascii=False))
     else:
         t = Catalog(ctx.lang)
         if not statuses:
@@ -57,6 +69,14 @@ def run_status(ctx: Context, args: argparse.Namespace) -> int:
         for s in statuses:
             print(status_line(s, now, service, t))
     return exit_code(statuses) if statuses else EXIT_UNKNOWN
+
+
+def planb_json(ctx: Context, readiness: ReadinessService) -> dict[str, Any]:
+    """``status --json``'s ``planb``: the armed promotion, its state and readiness."""
+    planb = PlanBService(ctx.config(), ctx.state(), clock=ctx.clock)
+    switch = planb.switch()
+    state = public_state(switch, switch.promotion) if switch.promotion else "inactive"
+    return as_json(readiness.last, Catalog(ctx.lang), state)
 
 
 def status_json(

@@ -121,6 +121,8 @@ class Action:
     name: str = ""
     timeout: timedelta = timedelta(seconds=10)
     undo: Action | None = None
+    check_url: str = ""  # readiness: answers 2xx when the webhook's service is up
+    test_url: str = ""  # fire drill: receives a signed request marked as a test
 
     @property
     def label(self) -> str:

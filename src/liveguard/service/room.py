@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,9 @@ from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
+from liveguard.service.events import Publisher, supervise
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
+from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, pool_size
 
@@ -34,19 +37,31 @@ class HeaderView:
 
 
 class ControlRoom:
-    def __init__(self, config: Config, home: StateHome, clock: Clock, lang: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        clock: Clock,
+        lang: str,
+        *,
+        readiness_every: float | None = CHECK_EVERY_S,
+    ) -> None:
         self.config = config
         self.home = home
         self.clock = clock
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
         self._listeners: list[Listener] = []
+        self.events = Publisher()
         self.sales = SalesService(config, home, clock, notify=self.notify)
         self.planb = PlanBService(config, home, clock=clock)
         self.planb.on_change = lambda: self.notify("planb")
         self.planb.impact_source = self._planb_impact
         self._planb_stop = asyncio.Event()
         self._planb_task: asyncio.Task[None] | None = None
+        self.readiness = ReadinessService(config, clock, os.environ)
+        self._readiness_task: asyncio.Task[None] | None = None
+        self.readiness_every = readiness_every  # None: only when asked (tests, snapshots)
         self.status = StatusService(config, home, clock)
         self.status.subscribe(lambda change: self.notify("status"))
         self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
@@ -89,9 +104,23 @@ class ControlRoom:
         self.sales.start()
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
+        self._readiness_task = asyncio.create_task(
+            supervise("readiness", self.check_readiness, self.events, every=CHECK_EVERY_S),
+            name="readiness",
+        )
+
+    async def check_readiness(self) -> None:
+        """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
+        await self.readiness.check()
+        self.notify("planb")
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
+        if self._readiness_task is not None:
+            self._readiness_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._readiness_task
+            self._readiness_task = None
         if self._status_task is not None:
             self._status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -8,8 +8,10 @@ from rich.markup import escape
 from textual.widgets import Static
 
 from liveguard.core.money import format_rupiah
-from liveguard.core.timekeeping import format_clock
+from liveguard.core.readiness import Readiness
+from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.planb import ActionView, PlanBView, TransitionError
+from liveguard.service.readiness import describe
 
 from .base import Region
 
@@ -115,6 +117,18 @@ class PlanBRegion(Region):
         self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
         self.set_class(view.state == "active", "-active")
 
+    def _readiness_line(self, ready: Readiness) -> str:
+        t = self.t
+        if ready.ready:
+            ago = format_duration(self.room.now() - ready.checked_at, t.lang)
+            state = f"[b $success]{t('readiness.ready')}[/]"
+            return t("readiness.line_ready", state=state, checked=t("readiness.checked", ago=ago))
+        first = escape(describe(ready.problems[0], t))
+        more = len(ready.problems) - 1
+        problem = first + (" " + t("readiness.more", count=more) if more else "")
+        state = f"[b $error]{t('readiness.not_ready')}[/]"
+        return t("readiness.line_not_ready", state=state, problem=problem)
+
     def render_text(self, view: PlanBView) -> str:
         t = self.t
         keys: dict[str, str] = getattr(self.app, "keys", {})
@@ -144,6 +158,9 @@ class PlanBRegion(Region):
             lines.append(f"[dim]{t('planb.hint_armed', button=key, grace=seconds, arm=arm)}[/dim]")
         elif view.state in ("active", "activating"):
             lines.append(f"[dim]{t('planb.hint_active', button=key)}[/dim]")
+        ready = self.room.readiness.last
+        if ready is not None and ready.promotion == view.promotion_id:
+            lines.append(self._readiness_line(ready))
         if view.activated_at is not None and view.state != "armed":
             lines.append(
                 t("planb.active_since", clock=format_clock(view.activated_at, self.room.zone))
