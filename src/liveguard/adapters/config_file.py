@@ -1,7 +1,7 @@
 """Read ``liveguard.toml`` into a validated :class:`~liveguard.core.config.Config`.
 
 Every error names the file, the line where it can be known, and the key, e.g.
-``liveguard.toml:14: channels[0].checks[0].timeout: bad duration '10x' (use 500ms, 30s, 5m or 2h)``.
+``liveguard.toml:14: channels[0].checks[0].timeout: bad duration '10x' (use 500ms, …)``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +260,9 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
 
 
 def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
-    t = r.table(raw, path, {"id", "name", "armed", "grace", "actions", "channel"}, {"id"})
+    keys = {"id", "name", "armed", "grace", "actions", "channel", "ends_after", "ends_at"}
+    keys |= {"when_live_returns", "live_back_for"}
+    t = r.table(raw, path, keys, {"id"})
     pid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(pid):
         raise r.fail(f"{path}.id", f"{pid!r} is not a valid id (use a-z, 0-9 and -)")
@@ -271,10 +273,34 @@ def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
         name=r.typed(t, "name", path, str, pid),
         armed=r.typed(t, "armed", path, bool, False),
         grace=r.duration(t, "grace", path, timedelta(seconds=5)),
+        ends_after=r.duration(t, "ends_after", path, timedelta(0), minimum=timedelta(minutes=1))
+        if "ends_after" in t
+        else None,
+        ends_at=_clock_time(r, t, "ends_at", path),
+        when_live_returns=_choice(r, t, "when_live_returns", path, ("ask", "stop", "keep")),
+        live_back_for=r.duration(t, "live_back_for", path, timedelta(minutes=30)),
         actions=_identified(
             r, [(p, _action(r, p, item), item) for p, item in r.items(t, "actions", path)]
         ),
     )
+
+
+def _clock_time(r: Reader, t: dict[str, Any], key: str, path: str) -> time | None:
+    """A local clock time as sellers write it: ``23.59`` or ``23:59``."""
+    if key not in t:
+        return None
+    text = r.typed(t, key, path, str, "")
+    m = re.fullmatch(r"\s*(\d{1,2})[.:](\d{2})\s*", text)
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise r.fail(f"{path}.{key}", f"{text!r} is not a time of day (write 23.59)")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _choice(r: Reader, t: dict[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> Any:
+    value = r.typed(t, key, path, str, allowed[0])
+    if value not in allowed:
+        raise r.fail(f"{path}.{key}", f"must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _identified(r: Reader, actions: list[tuple[str, Action, Any]]) -> tuple[Action, ...]:

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, Literal
 
 __all__ = [
@@ -157,6 +157,10 @@ class Promotion:
     channel: str = ""  # the live channel this plan stands in for; fills {channel}
     grace: timedelta = timedelta(seconds=5)
     actions: tuple[Action, ...] = ()
+    ends_after: timedelta | None = None  # stop by itself this long after it started
+    ends_at: time | None = None  # … or at this local time (the first one after the start)
+    when_live_returns: Literal["ask", "stop", "keep"] = "ask"
+    live_back_for: timedelta = timedelta(minutes=30)  # how long live is up before that
 
 
 @dataclass(frozen=True)

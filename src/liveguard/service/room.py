@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.ending import Verdict
+from liveguard.core.status import State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.service.events import Publisher, supervise
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
@@ -73,6 +75,20 @@ class ControlRoom:
         status = getattr(self, "status", None)
         return list(status.down_live()) if status is not None else []
 
+    def planb_ending(self) -> Verdict:
+        """Whether the room should ask "live is back: stop Plan B?" or remind of its end."""
+        return self.planb.ending_verdict(self._live_up_since)
+
+    def live_up_since(self, channel_id: str) -> datetime | None:
+        return self._live_up_since(channel_id)
+
+    def _live_up_since(self, channel_id: str) -> datetime | None:
+        """Since when a channel has been UP (None while it is not), for Plan B's ending."""
+        found = next((s for s in self.status.statuses() if s.channel == channel_id), None)
+        if found is None or found.state is not State.UP:
+            return None
+        return found.since
+
     def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
         """Plan B's impact from the sales ledger when the sales service is wired in."""
         sales = getattr(self, "sales", None)
@@ -103,7 +119,9 @@ class ControlRoom:
         self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
         self.sales.start()
         self._planb_stop.clear()
-        self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
+        self._planb_task = asyncio.create_task(
+            self.planb.run(self._planb_stop, self._live_down, self._live_up_since)
+        )
         self._readiness_task = asyncio.create_task(
             supervise("readiness", self.check_readiness, self.events, every=CHECK_EVERY_S),
             name="readiness",

@@ -13,6 +13,7 @@ from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.planb import ActionView, PlanBView, TransitionError
 from liveguard.service.readiness import describe
 
+from ..screens.live_back import LiveBackPrompt
 from .base import Region
 
 REFRESH_S = 0.5  # the countdown and "retrying in N s" move with the clock
@@ -53,6 +54,8 @@ class PlanBRegion(Region):
 
     def on_mount(self) -> None:
         self._copied: set[str] = set(self._done_messages(self.room.planb.view()))
+        self._asked: set[str] = set()  # activations asked "live is back: stop?" already
+        self._reminded: set[str] = set()
         super().on_mount()
         self.set_interval(REFRESH_S, self.refresh_view)
 
@@ -114,8 +117,49 @@ class PlanBRegion(Region):
             self._copied.update(fresh)
             self._copy(view, "\n\n".join(view.messages))
         bodies.first(Static).update(self.render_text(view))
+        self._consider_ending(view)
         self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
         self.set_class(view.state == "active", "-active")
+
+    def _consider_ending(self, view: PlanBView) -> None:
+        """Ask once per activation when live is back; remind once before a planned end."""
+        verdict = self.room.planb_ending()
+        aid = view.activation_id
+        if verdict == "ask" and aid not in self._asked:
+            self._asked.add(aid)
+            self.app.push_screen(
+                LiveBackPrompt(self.t, self._live_back_question(view)), self._answer
+            )
+        elif verdict == "remind" and aid not in self._reminded:
+            self._reminded.add(aid)
+            end = self.room.planb.planned_end()
+            if end is not None:
+                left = format_duration(end - self.room.now(), self.t.lang)
+                clock = format_clock(end, self.room.zone)
+                self.app.notify(self.t("planb.remind", clock=clock, left=left), timeout=15)
+
+    def _live_back_question(self, view: PlanBView) -> str:
+        sw = self.room.planb.switch()
+        channel = self.room.config.channel(sw.channel)
+        since = self.room.live_up_since(sw.channel) or self.room.now()
+        return self.t(
+            "planb.live_back.question",
+            channel=channel.name if channel else sw.channel,
+            clock=format_clock(since, self.room.zone),
+            name=view.promotion_name,
+        )
+
+    def _answer(self, stop: bool | None) -> None:
+        sw = self.room.planb.switch()
+        channel = self.room.config.channel(sw.channel)
+        name = channel.name if channel else sw.channel
+        if stop:
+            self._guard(lambda: self.room.planb.stop(by="live returned (asked)"))
+            self.app.notify(self.t("planb.live_back.stopped", channel=name))
+        else:
+            self.room.planb.keep()
+            self.app.notify(self.t("planb.live_back.kept"))
+        self.refresh_view()
 
     def _readiness_line(self, ready: Readiness) -> str:
         t = self.t
@@ -165,6 +209,9 @@ class PlanBRegion(Region):
             lines.append(
                 t("planb.active_since", clock=format_clock(view.activated_at, self.room.zone))
             )
+            ends = self.room.planb.planned_end() if view.state == "active" else None
+            if ends is not None:
+                lines.append(t("planb.ends_line", clock=format_clock(ends, self.room.zone)))
         if view.reason and view.state != "armed":
             lines.append(t("planb.reason", reason=escape(view.reason)))
         lines += ["", f"[b]{t('planb.actions_title')}[/b]"]
