@@ -147,3 +147,24 @@ def test_cli_promo_check_exit_codes_json_and_status(tmp_path: Path) -> None:
         ready = run_liveguard("--lang", "id", "promo", "check", env=env)
     assert ready.returncode == 0, ready.stdout + ready.stderr
     assert "SIAP DIPAKAI" in ready.stdout
+
+
+async def test_the_room_checks_readiness_by_itself_when_it_starts(tmp_path: Path) -> None:
+    import asyncio
+
+    from liveguard.service.room import ControlRoom
+
+    home = StateHome(Paths.resolve(home=str(tmp_path))).open()
+    dead = f"http://127.0.0.1:{closed_port()}/start"
+    room = ControlRoom(config(webhook(dead)), home, CLOCK, "en", readiness_every=3600)
+    await room.start()
+    try:
+        for _ in range(250):
+            if room.readiness.last is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert room.readiness.last is not None
+        assert room.readiness.last.ready is False
+    finally:
+        await room.stop()
+        home.close()

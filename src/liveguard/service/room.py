@@ -122,10 +122,13 @@ class ControlRoom:
         self._planb_task = asyncio.create_task(
             self.planb.run(self._planb_stop, self._live_down, self._live_up_since)
         )
-        self._readiness_task = asyncio.create_task(
-            supervise("readiness", self.check_readiness, self.events, every=CHECK_EVERY_S),
-            name="readiness",
-        )
+        if self.readiness_every is not None:
+            self._readiness_task = asyncio.create_task(
+                supervise(
+                    "readiness", self.check_readiness, self.events, every=self.readiness_every
+                ),
+                name="readiness",
+            )
 
     async def check_readiness(self) -> None:
         """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
