@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,10 +20,13 @@ from zoneinfo import ZoneInfo
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.ending import Verdict
+from liveguard.core.status import State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 
-from .events import Notice, Publisher, supervise
+from .events import Notice, PlanBChanged, Publisher, supervise
 from .planb import ImpactRow, PlanBService, orders_impact
+from .readiness import CHECK_EVERY_S, ReadinessService
 from .sales import SalesService
 from .status import StatusService, pool_size
 
@@ -43,7 +47,15 @@ class HeaderView:
 
 
 class ControlRoom:
-    def __init__(self, config: Config, home: StateHome, clock: Clock, lang: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        clock: Clock,
+        lang: str,
+        *,
+        readiness_every: float | None = CHECK_EVERY_S,
+    ) -> None:
         self.config = config
         self.home = home
         self.clock = clock
@@ -59,10 +71,26 @@ class ControlRoom:
         self._planb_stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._planb_task: asyncio.Task[None] | None = None
+        self.readiness = ReadinessService(config, clock, os.environ)
+        self.readiness_every = readiness_every  # None: only when asked (tests, snapshots)
         self.pool: HttpPool | None = None
 
     def _state_notice(self, text: str) -> None:
         self.events.publish(Notice(text, "warning", key=text))
+
+    def planb_ending(self) -> Verdict:
+        """Whether the room should ask "live is back: stop Plan B?" or remind of its end."""
+        return self.planb.ending_verdict(self._live_up_since)
+
+    def live_up_since(self, channel_id: str) -> datetime | None:
+        return self._live_up_since(channel_id)
+
+    def _live_up_since(self, channel_id: str) -> datetime | None:
+        """Since when a channel has been UP (None while it is not), for Plan B's ending."""
+        found = next((s for s in self.status.statuses() if s.channel == channel_id), None)
+        if found is None or found.state is not State.UP:
+            return None
+        return found.since
 
     def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
         """Plan B's impact from the sales ledger."""
@@ -81,13 +109,24 @@ class ControlRoom:
         self._spawn(self.status.run(self.pool), "status")
         self.sales.start()
         self._spawn(self._judge_sales(), "inference")
+        if self.readiness_every is not None:
+            readiness = supervise(
+                "readiness", self.check_readiness, self.events, every=self.readiness_every
+            )
+            self._spawn(readiness, "readiness")
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(
-            self.planb.run(self._planb_stop, self.status.down_live), name="planb"
+            self.planb.run(self._planb_stop, self.status.down_live, self._live_up_since),
+            name="planb",
         )
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(work, name=name))
+
+    async def check_readiness(self) -> None:
+        """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
+        await self.readiness.check()
+        self.events.publish(PlanBChanged())
 
     async def _judge_sales(self) -> None:
         """Sales inference: a collapsed hour on a live channel becomes a status suggestion."""
