@@ -189,7 +189,7 @@ class OrderStore:
         # The signature from before the read: a change during it is picked up next time.
         self._indexes[day] = (signature, index)
         if len(self._indexes) > _INDEXED_DAYS:  # a room left running for weeks
-            del self._indexes[min(self._indexes)]
+            self._indexes.pop(min(self._indexes), None)  # (a feed's thread may race the loop)
         return index
 
     def day_orders(self, day: date) -> list[Order]:

@@ -427,7 +427,7 @@ class SalesService:
         changed = False
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
-            results = await asyncio.to_thread(self.orders.upsert_many, orders)
+            results = await asyncio.to_thread(self._store_feed, orders)
             changed = self._changed(orders, results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
@@ -446,6 +446,14 @@ class SalesService:
         elif view != before and not changed:
             self.events.publish(SalesChanged(view.channel))  # the feed's line on screen moved
         return view
+
+    def _store_feed(self, orders: list[Order]) -> list[UpsertResult]:
+        """Store a feed's orders and rebuild today's rows while still off the loop, so the
+        redraw that follows finds them ready."""
+        results = self.orders.upsert_many(orders)
+        if any(r != "unchanged" for r in results):
+            self.orders.day_index(local_day(self.clock.now(), self.zone))
+        return results
 
     async def _run_source(self, index: int, source: OrderSource) -> None:
         name = f"order feed {source.channel} ({self._feeds[index].where})"
