@@ -49,7 +49,7 @@ def main() -> None:
                 room.sales.import_file(import_file)
                 print("IMPORT", flush=True)
             if n % 5 == 1:
-                await pilot.press("b")
+                await app.run_action("planb")  # the key's action, without the pilot's idle wait
                 print("PRESS", flush=True)
             await pilot.pause(0.05)
 
