@@ -8,8 +8,15 @@ import pytest
 
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.actions import ACTIONS
+from liveguard.core.status import Change
 from liveguard.core.timekeeping import FixedClock
-from liveguard.service.events import Notice, PlanBChanged, SalesChanged, SourceChanged
+from liveguard.service.events import (
+    Notice,
+    PlanBChanged,
+    SalesChanged,
+    SourceChanged,
+    StatusChanged,
+)
 from liveguard.ui.regions.base import Region
 from liveguard.ui.screens.help import HelpScreen
 from tests.conftest import make_app
@@ -197,9 +204,14 @@ async def test_a_redraw_that_raises_never_reaches_the_publisher(
             raise RuntimeError("a redraw bug")
 
         monkeypatch.setattr(app.query_one("#sales", Region), "refresh_view", broken)
+        monkeypatch.setattr(app.query_one("#status", Region), "incident", lambda change: broken())
         app.room.events.publish(SalesChanged("shopee"))  # returns: the redraw runs later
+        status = app.room.status.statuses()[0]
+        app.room.events.publish(StatusChanged(Change(status, status)))
         await until(pilot, lambda: bool(app._notifications))
-        assert app.t("events.redraw_failed") in [n.message for n in app._notifications]
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert said == [app.t("events.redraw_failed")]  # told once, not once per failure
         assert app.is_running
 
 

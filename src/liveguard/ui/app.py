@@ -127,9 +127,15 @@ class LiveguardApp(App[None]):
         self.post_message(RoomEvent(event))
 
     def on_room_event(self, message: RoomEvent) -> None:
-        event = message.event
         if not self.is_running or not self.screen_stack:
             return  # quitting: nothing left to show it on
+        try:
+            self._take(message.event)
+        except Exception:  # a bug in showing it: say so once, keep the room running
+            log.exception("showing %r failed", message.event)
+            self._show_notice(Notice(self.t("events.redraw_failed"), "error", "redraw"))
+
+    def _take(self, event: Event) -> None:
         if isinstance(event, Notice):
             self._show_notice(event)
         elif isinstance(event, StatusChanged):
