@@ -20,6 +20,7 @@ from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
 
 from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
+from .notify_config import heartbeat, notify_targets
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
@@ -61,7 +62,18 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions", "keys"}
+_TOP_KEYS = {
+    "shop",
+    "timezone",
+    "language",
+    "alerts",
+    "channels",
+    "sources",
+    "promotions",
+    "keys",
+    "notify",
+    "heartbeat",
+}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -98,12 +110,16 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         sources=sources,
         promotions=promotions,
         keys=keys,
+        notify=notify_targets(r, data),
+        heartbeat=heartbeat(r, data.get("heartbeat")),
     )
 
 
 def _alerts(r: Reader, raw: Any) -> Alerts:
     t = r.table(
-        raw, "alerts", {"failures_before_down", "successes_before_up", "auto_activate_after"}
+        raw,
+        "alerts",
+        {"failures_before_down", "successes_before_up", "auto_activate_after", "remind_every"},
     )
     fails = r.typed(t, "failures_before_down", "alerts", int, 3)
     ups = r.typed(t, "successes_before_up", "alerts", int, 2)
@@ -118,7 +134,14 @@ def _alerts(r: Reader, raw: Any) -> Alerts:
             t, "auto_activate_after", "alerts", timedelta(0), minimum=timedelta(seconds=1)
         )
     )
-    return Alerts(fails, ups, after)
+    remind = (
+        None
+        if t.get("remind_every", "2h") == "off"
+        else r.duration(
+            t, "remind_every", "alerts", timedelta(hours=2), minimum=timedelta(minutes=1)
+        )
+    )
+    return Alerts(fails, ups, after, remind)
 
 
 _CHECK_KEYS = {
