@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,15 @@ from zoneinfo import ZoneInfo
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.status import Change
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
+from liveguard.service.events import Publisher, StatusChanged
+from liveguard.service.notify import NotifyService
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, pool_size
+from liveguard.service.telegram import TelegramApi
+from liveguard.service.telegram_commands import CommandPoller
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -52,6 +58,59 @@ class ControlRoom:
         self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
         self._status_task: asyncio.Task[None] | None = None
         self.pool: HttpPool | None = None
+        self._init_phone()
+
+    def _init_phone(self) -> None:
+        """Phone alerts and commands (issue 13): the notifier listens to the room's events."""
+        if not hasattr(self, "events"):
+            self.events = Publisher()
+        self.notifier = NotifyService(
+            self.config,
+            self.home,
+            self.clock,
+            self.events,
+            lang=self.lang,
+            statuses=self.status.statuses,
+            outages=lambda: self.status.outages(2),
+            planb_running=self._planb_running,
+        )
+        self.notifier.on_change = lambda: self.notify("notify")
+        self.notifier.attach()
+        self._phone_tasks: list[asyncio.Task[None]] = []
+        self.pollers: list[CommandPoller] = []
+        self._status_bridged = False
+
+    def _planb_running(self) -> bool:
+        return self.planb.switch().phase in ("pending", "activating", "active")
+
+    def _publish_status(self, change: Change) -> None:
+        self.events.publish(StatusChanged(change))
+
+    async def _start_phone(self, pool: HttpPool) -> None:
+        self.events.bind()
+        self.notifier.use_pool(pool)
+        if not self.config.notify:
+            return
+        if not self._status_bridged:  # until the event path publishes status changes itself
+            self._status_bridged = True
+            self.status.subscribe(self._publish_status)
+        self._phone_tasks.append(asyncio.create_task(self.notifier.run(), name="notify"))
+        for target in self.config.notify:
+            if target.kind == "telegram" and target.commands:
+                poller = CommandPoller(self, target, TelegramApi(pool, target, os.environ))
+                self.pollers.append(poller)
+                self._phone_tasks.append(
+                    asyncio.create_task(poller.run(), name=f"telegram {target.id}")
+                )
+
+    async def _stop_phone(self) -> None:
+        for task in self._phone_tasks:
+            task.cancel()
+        for task in self._phone_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._phone_tasks.clear()
+        await self.notifier.aclose()
 
     def _live_down(self) -> list[tuple[str, str, datetime]]:
         """Live channels DOWN now, from the status service when it is wired in."""
@@ -89,6 +148,7 @@ class ControlRoom:
         self.sales.start()
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
+        await self._start_phone(self.pool)
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
@@ -105,6 +165,7 @@ class ControlRoom:
                 await asyncio.wait_for(self._planb_task, 5)
             self._planb_task = None
         await self.planb.aclose()
+        await self._stop_phone()
         if self.pool is not None:
             await self.pool.aclose()
             self.pool = None
