@@ -20,6 +20,7 @@ from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.status import Change
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.service.events import Publisher, StatusChanged
+from liveguard.service.heartbeat import HeartbeatService
 from liveguard.service.notify import NotifyService
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.sales import SalesService
@@ -77,6 +78,8 @@ class ControlRoom:
         self.notifier.on_change = lambda: self.notify("notify")
         self.notifier.attach()
         self._phone_tasks: list[asyncio.Task[None]] = []
+        hb = self.config.heartbeat
+        self.heartbeat = HeartbeatService(hb, self.events, os.environ, self.lang) if hb else None
         self.pollers: list[CommandPoller] = []
         self._status_bridged = False
 
@@ -89,6 +92,10 @@ class ControlRoom:
     async def _start_phone(self, pool: HttpPool) -> None:
         self.events.bind()
         self.notifier.use_pool(pool)
+        if self.heartbeat is not None:
+            self._phone_tasks.append(
+                asyncio.create_task(self.heartbeat.run(pool), name="heartbeat")
+            )
         if not self.config.notify:
             return
         if not self._status_bridged:  # until the event path publishes status changes itself
