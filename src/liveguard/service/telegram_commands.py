@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -32,11 +33,12 @@ from .telegram import BotError, Conflict, TelegramApi, Update
 if TYPE_CHECKING:
     from .room import ControlRoom
 
-__all__ = ["CommandPoller"]
+__all__ = ["CommandPoller", "Exchange"]
 
 POLL_WAIT_S = 25  # getUpdates long-poll timeout (Telegram allows up to 50)
 STALE_AFTER = timedelta(minutes=5)
 CONFIRM_WITHIN = timedelta(seconds=60)
+KEEP_EXCHANGES = 30
 MARKS = {
     "mati": "down",
     "down": "down",
@@ -46,6 +48,17 @@ MARKS = {
     "clear": "clear",
     "hapus": "clear",
 }
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One line of the conversation with the phone, for the room's phone screen."""
+
+    at: datetime
+    target: str
+    chat: str
+    incoming: bool
+    text: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class CommandPoller:
         self.key = token_id(resolve_env(target.token, api.environ))
         self._pending: dict[str, _Pending] = {}
         self.handled = 0  # commands answered (for tests and the demo)
+        self.replies: deque[Exchange] = deque(maxlen=KEEP_EXCHANGES)
 
     async def run(self) -> None:
         async def body() -> None:
@@ -100,6 +114,7 @@ class CommandPoller:
             minutes = int((now - sent).total_seconds() // 60)
             await self._answer(update, "stale", self.t("notify.cmd.stale", minutes=minutes))
             return
+        self.replies.append(Exchange(now, self.target.id, update.chat_id, True, update.text))
         words = update.text.strip().split()
         command = words[0].split("@")[0].lower() if words else ""
         args = words[1:]
@@ -249,6 +264,8 @@ class CommandPoller:
         audit = AuditLog(self.room.home, actor=self._actor(update))
         await asyncio.to_thread(audit.record, "notify.command", detail)
         self.handled += 1
+        now = self.room.clock.now()
+        self.replies.append(Exchange(now, self.target.id, update.chat_id, False, text))
         await self._quietly(self.api.reply(update.chat_id, text, buttons))
 
     async def _unknown_chat(self, update: Update) -> None:
