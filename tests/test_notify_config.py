@@ -207,3 +207,12 @@ def test_quiet_hours_wrap_past_midnight() -> None:
     assert day.holds(12 * 60 + 45) and not day.holds(13 * 60)
     with pytest.raises(ValueError, match="same time"):
         parse_quiet_hours("06.00-06.00")
+
+
+def test_a_loopback_bot_api_may_take_a_plain_token() -> None:
+    text = BASE.replace('token = "${TG}"', 'token = "100:demo"').replace(
+        'api = "http://127.0.0.1:9/"', 'api = "http://127.0.0.1:9"'
+    )
+    assert parse_config(text, "liveguard.toml", ENV).notify[0].token == "100:demo"
+    remote = text.replace('api = "http://127.0.0.1:9"', 'api = "https://api.telegram.org"')
+    assert "notify[0].token: write it as" in error_of(remote)

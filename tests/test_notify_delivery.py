@@ -484,3 +484,17 @@ async def test_no_secret_in_state_audit_or_notices(home: StateHome, clock: Fixed
     )
     for secret in SECRETS:
         assert secret not in blob
+
+
+async def test_a_long_message_is_delivered_once_though_the_reply_is_long(
+    home: StateHome, clock: FixedClock, bot: BotApi
+) -> None:
+    svc, events = service(config_for(telegram(bot.url(), '["111"]')), home, clock)
+    event = down_change(clock)
+    long_reason = replace(event.change.after, reason="upstream said: " + "gateway timeout " * 12)
+    events.publish(StatusChanged(replace(event.change, after=long_reason)))
+    await svc.drain()
+    (delivered,) = NotifyStore(home).load().deliveries
+    assert len(delivered.text) > 200 and (delivered.status, delivered.attempts) == ("delivered", 1)
+    assert len(bot.sent) == 1
+    await svc.aclose()

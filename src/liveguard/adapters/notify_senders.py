@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import smtplib
 import ssl
 import time
@@ -203,14 +204,15 @@ def _scrubbed(result: SendResult, secrets: list[str]) -> SendResult:
 
 
 def _telegram_outcome(result: SendResult) -> tuple[SendResult, float | None]:
-    """The Bot API answers ``{"ok": false, "description": …}``; 200 without ok is no success."""
+    """The Bot API answers ``{"ok": true|false, …}``. Only the start of the reply is kept (a
+    long message makes a long reply), but ``ok`` comes first."""
+    ok = _OK_RE.match(result.excerpt)
+    if result.http_status == 200 and (ok is None or ok.group(1) == "true"):
+        return result, None
     try:
-        reply = json.loads(result.excerpt) if result.excerpt else {}
+        reply = json.loads(result.excerpt)
     except ValueError:
         reply = {}
-    ok = isinstance(reply, dict) and reply.get("ok") is True
-    if result.http_status == 200 and (ok or not result.excerpt.startswith("{")):
-        return result, None
     description = reply.get("description") if isinstance(reply, dict) else None
     error = f"HTTP {result.http_status}" + (f": {description}" if description else "")
     status = result.http_status if result.http_status != 200 else 502
@@ -218,6 +220,9 @@ def _telegram_outcome(result: SendResult) -> tuple[SendResult, float | None]:
         SendResult(status, error, result.retry_after, result.duration_ms, result.excerpt),
         telegram_retry_after(result.excerpt),
     )
+
+
+_OK_RE = re.compile(r'^\{\s*"ok"\s*:\s*(true|false)')
 
 
 def _smtp_send(

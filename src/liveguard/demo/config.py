@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from .shop import CHANNELS, FLASH_SALE_END, FLASH_SALE_START, WHATSAPP_BROADCAST
 
-__all__ = ["DemoUrls", "demo_config_text", "scaled"]
+__all__ = ["PHONE_CHAT", "PHONE_TOKEN", "DemoUrls", "demo_config_text", "scaled"]
 
 CHECK_EVERY_S = 2.0
 FEED_EVERY_S = 2.0
 GRACE_S = 5.0
 AUTO_ACTIVATE_S = 60.0
 MIN_EVERY_S = 1.0  # the config's floor for `every`
+PHONE_TOKEN = "100200:demo-phone"  # the demo's loopback bot: not a secret
+PHONE_CHAT = "62812000111"
 BROADCAST_TEXT = (
     "Halo kak! Live TikTok kami sedang off. Pakai voucher LIVEDOWN20 di Shopee ya, "
     "diskon 20% malam ini saja."
@@ -30,6 +32,7 @@ class DemoUrls:
     status: str  # base URL of the status server (live endpoints and the status page)
     feed: str  # base URL of the order feed server
     receiver: str  # base URL of the webhook receiver
+    phone: str = ""  # base URL of the Bot API server (the demo's phone)
 
 
 def scaled(seconds: float, speed: float, floor: float = 0.0) -> str:
@@ -136,4 +139,15 @@ def demo_config_text(urls: DemoUrls, speed: float = 1.0) -> str:
         '  steps = ["Mulai Shopee Live", "Posting story Instagram", "Pasang status WhatsApp"]',
         "",
     ]
+    if urls.phone:
+        lines += [
+            "[[notify]]",
+            'id = "seller-phone"',
+            'kind = "telegram"',
+            f"token = {_q(PHONE_TOKEN)}",
+            f'chats = ["{PHONE_CHAT}"]',
+            "commands = true",
+            f"api = {_q(urls.phone)}",
+            "",
+        ]
     return "\n".join(lines)
