@@ -30,7 +30,7 @@ events = ["down", "up", "planb"]
 language = "id"
 quiet_hours = "23.00-06.00"
 after = "10m"
-api = "http://127.0.0.1:9/"
+api = "https://tg.example.com/"
 
 [[notify]]
 id = "staff-ntfy"
