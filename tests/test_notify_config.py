@@ -211,7 +211,7 @@ def test_quiet_hours_wrap_past_midnight() -> None:
 
 def test_a_loopback_bot_api_may_take_a_plain_token() -> None:
     text = BASE.replace('token = "${TG}"', 'token = "100:demo"').replace(
-        'api = "http://127.0.0.1:9/"', 'api = "http://127.0.0.1:9"'
+        'api = "https://tg.example.com/"', 'api = "http://127.0.0.1:9"'
     )
     assert parse_config(text, "liveguard.toml", ENV).notify[0].token == "100:demo"
     remote = text.replace('api = "http://127.0.0.1:9"', 'api = "https://api.telegram.org"')
