@@ -465,8 +465,11 @@ class NotifyService:
 
         def change(state: NotifyState) -> NotifyState:
             claimed.clear()
+            # one attempt in flight per target: a target that hangs holds one connection of
+            # the shared pool at most, never the probes' or another target's
+            busy = {key.split(":", 1)[0].split("#", 1)[0] for key in self._inflight}
             for d in state.deliveries:
-                if not d.due(now) or d.key in self._inflight:
+                if not d.due(now) or d.key in self._inflight or d.target in busy:
                     continue
                 target = self.config.target(d.target)
                 if target is None:
@@ -485,6 +488,7 @@ class NotifyService:
                 mine = replace(d, status="sending", attempts=d.attempts + 1)
                 state = state.with_delivery(mine)
                 claimed.append(mine)
+                busy.add(d.target)
             return state
 
         async with self._io:
