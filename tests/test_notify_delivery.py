@@ -498,3 +498,20 @@ async def test_a_long_message_is_delivered_once_though_the_reply_is_long(
     assert len(delivered.text) > 200 and (delivered.status, delivered.attempts) == ("delivered", 1)
     assert len(bot.sent) == 1
     await svc.aclose()
+
+
+async def test_ntfy_429_waits_what_retry_after_asks(home: StateHome, clock: FixedClock) -> None:
+    with LoopbackServer() as ntfy:
+        ntfy.route(f"/{TOPIC}", reply(429, "slow down", headers={"Retry-After": "30"}))
+        cfg = config_for(
+            f'[[notify]]\nid = "staff"\nkind = "ntfy"\nurl = "{ntfy.url("/${TOPIC}")}"\n'
+        )
+        svc, events = service(cfg, home, clock)
+        events.publish(down_change(clock))
+        await svc.drain()
+        (waiting,) = NotifyStore(home).load().deliveries
+        assert waiting.status == "retrying" and waiting.http_status == 429
+        assert waiting.next_at is not None and waiting.next_at >= clock.now() + timedelta(
+            seconds=30
+        )
+        await svc.aclose()

@@ -153,6 +153,31 @@ async def test_down_alert_planb_from_the_phone_once_and_no_replay(
             )
             assert sum(p.handled for p in room.pollers) == 1, "only the stale command was answered"
             assert world.hits("/hook") == 1
+            # /stop ends Plan B; then /planb and the button (not /ya) start it again
+            bot.say(111, "/stop")
+            await until("Plan B stopped", lambda: room.planb.switch().phase == "idle")
+            asked = len([m for m in bot.sent if m.reply_markup])
+            bot.say(111, "/planb")
+            await until(
+                "a new question", lambda: len([m for m in bot.sent if m.reply_markup]) > asked
+            )
+            button = bot.sent[-1].reply_markup["inline_keyboard"][0][0]["callback_data"]
+            bot.press(111, "planb:yes:00000000")  # a stale button of an older question
+            await until(
+                "its refusal", lambda: bot.texts("111")[-1].startswith("Tidak ada yang menunggu")
+            )
+            bot.say(111, "/planb")
+            await until(
+                "another question",
+                lambda: (
+                    bot.sent[-1].reply_markup is not None
+                    and bot.sent[-1].reply_markup["inline_keyboard"][0][0]["callback_data"]
+                    != button
+                ),
+            )
+            bot.press(111, bot.sent[-1].reply_markup["inline_keyboard"][0][0]["callback_data"])
+            await until("the second activation", lambda: world.hits("/hook") == 2)
+            assert any(m == "answerCallbackQuery" for m, _ in bot.calls)
         finally:
             await room.stop()
             room.close()

@@ -16,6 +16,7 @@ import smtplib
 import ssl
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -24,7 +25,7 @@ from urllib.parse import quote, urlencode
 
 from liveguard.core.config import NotifyTarget, env_names, resolve_env
 from liveguard.core.notify import Delivery, telegram_retry_after
-from liveguard.core.promotion import MASK, RenderedRequest
+from liveguard.core.promotion import MASK, RenderedRequest, parse_retry_after
 from liveguard.core.text import clean_line
 
 from .webhook_sender import SendResult, WebhookSender
@@ -164,8 +165,8 @@ class NotifySender:
         retry_after: float | None = None
         if target.kind == "telegram" and result.http_status is not None:
             result, retry_after = _telegram_outcome(result)
-        elif result.retry_after and result.retry_after.strip().isdigit():
-            retry_after = float(result.retry_after.strip())
+        else:  # delta-seconds or an HTTP date, as for Plan B's webhooks
+            retry_after = parse_retry_after(result.retry_after, datetime.now(UTC))
         return _scrubbed(result, secrets), retry_after
 
     async def _email(self, target: NotifyTarget, delivery: Delivery) -> SendResult:

@@ -194,10 +194,13 @@ class CommandPoller:
     def _planb_fire(
         self, update: Update, command: str, now: datetime
     ) -> tuple[str, list[tuple[str, str]] | None, str]:
-        pending = self._pending.pop(update.chat_id, None)
+        pending = self._pending.get(update.chat_id)
         nonce = command.rsplit(":", 1)[-1] if command.startswith("planb:yes:") else None
-        if pending is None or now > pending.until or (nonce and nonce != pending.nonce):
+        if pending is None or (nonce and nonce != pending.nonce):  # a button of an old question
             return self.t("notify.cmd.ya_none"), None, "nothing to confirm"
+        del self._pending[update.chat_id]
+        if now > pending.until:
+            return self.t("notify.cmd.ya_none"), None, "confirmed too late"
         planb = self.room.planb
         with _acting_as(planb, self._actor(update)):
             sw = planb.activate(reason=f"Telegram: {update.user}")
