@@ -19,7 +19,15 @@ from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderS
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
 
-from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
+from .config_reader import (
+    ConfigError,
+    Reader,
+    check_url,
+    closest,
+    env_in_values,
+    is_loopback,
+    kind_of,
+)
 from .notify_config import heartbeat, notify_targets
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
@@ -302,7 +310,7 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         if body is not None and not isinstance(body, dict):
             raise r.fail(f"{path}.body", f"must be a table, not {kind_of(body)}")
         if body is not None:
-            _env_in_values(r, body, f"{path}.body")
+            env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
         action = Action(
             "webhook",
@@ -338,17 +346,6 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         undo = _action(r, f"{path}.undo", t["undo"], inherit=action)
         action = Action(**{**action.__dict__, "undo": undo})
     return action
-
-
-def _env_in_values(r: Reader, value: Any, path: str) -> None:
-    if isinstance(value, str):
-        r.env_present(value, path)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _env_in_values(r, v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _env_in_values(r, v, f"{path}[{i}]")
 
 
 def _check_promotions(r: Reader, data: dict[str, Any], promotions: tuple[Promotion, ...]) -> None:

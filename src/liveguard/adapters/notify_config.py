@@ -21,7 +21,7 @@ from liveguard.core.config import (
     resolve_env,
 )
 
-from .config_reader import Reader, is_loopback, kind_of
+from .config_reader import Reader, env_in_values, is_loopback, kind_of
 
 __all__ = ["heartbeat", "notify_targets", "parse_quiet_hours"]
 
@@ -202,7 +202,7 @@ def _webhook(r: Reader, t: dict[str, Any], path: str, common: dict[str, Any]) ->
         raise r.fail(f"{path}.form", "use either body or form, not both")
     if method == "GET" and (body is not None or form is not None):
         raise r.fail(f"{path}.method", "a GET sends no body; put the values in the url")
-    _env_in(r, body, f"{path}.body")
+    env_in_values(r, body, f"{path}.body")
     return NotifyTarget(
         **common,
         url=r.url(t, "url", path),
@@ -211,17 +211,6 @@ def _webhook(r: Reader, t: dict[str, Any], path: str, common: dict[str, Any]) ->
         body=body,
         form=dict(form) if form is not None else None,
     )
-
-
-def _env_in(r: Reader, value: Any, path: str) -> None:
-    if isinstance(value, str):
-        r.env_present(value, path)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _env_in(r, v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _env_in(r, v, f"{path}[{i}]")
 
 
 def _email(r: Reader, t: dict[str, Any], path: str, common: dict[str, Any]) -> NotifyTarget:
