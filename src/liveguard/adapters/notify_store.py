@@ -2,7 +2,7 @@
 
 Like ``promotions.json``: every change is one atomic write under the state write lock,
 made *before* the send it announces, and it carries the audit records that describe it
-(a journal copied into the audit log afterwards, which skips ids it already has). It also
+(a journal copied into the audit log afterwards: ``adapters/audit_journal.py``). It also
 keeps each Telegram bot's update offset (so a restart never replays a command), the last
 time liveguard was seen running (to say how long it was off), and the chats already
 reported as unknown. Everything is bounded.
@@ -19,13 +19,13 @@ from typing import Any
 
 from liveguard.core.notify import Delivery
 
+from .audit_journal import journal_entries, journal_seq
 from .state_home import StateHome
 
 __all__ = ["NOTIFY_FILE", "NotifyState", "NotifyStore", "token_id"]
 
 NOTIFY_FILE = "notify.json"
 KEEP_DELIVERIES = 300  # settled ones beyond this are dropped, oldest first
-KEEP_JOURNAL = 64
 KEEP_UNKNOWN_CHATS = 50
 
 
@@ -40,7 +40,9 @@ class NotifyState:
     offsets: dict[str, int] = field(default_factory=dict)  # token_id -> next update_id
     alive_at: datetime | None = None
     unknown_chats: tuple[str, ...] = ()
+    # audit records of these changes, until the audit log holds them (audit_journal.py)
     journal: tuple[dict[str, Any], ...] = ()
+    journal_seq: int = 0
 
     def delivery(self, key: str) -> Delivery | None:
         return next((d for d in self.deliveries if d.key == key), None)
@@ -59,7 +61,8 @@ class NotifyState:
         return replace(self, deliveries=tuple(out))
 
     def noting(self, record: dict[str, Any]) -> NotifyState:
-        return replace(self, journal=(*self.journal, record)[-KEEP_JOURNAL:])
+        seq = self.journal_seq + 1
+        return replace(self, journal=(*self.journal, {**record, "jseq": seq}), journal_seq=seq)
 
     def last_for(self, target: str) -> Delivery | None:
         """The target's latest attempted delivery (settled or retrying)."""
@@ -109,7 +112,7 @@ def _encode(state: NotifyState) -> dict[str, Any]:
             "1": {"offsets": dict(state.offsets), "unknown_chats": list(state.unknown_chats)}
         },
         "alive": {"1": {"at": state.alive_at.isoformat() if state.alive_at else None}},
-        "journal": {"1": {"entries": list(state.journal)}},
+        "journal": {"1": {"seq": state.journal_seq, "entries": list(state.journal)}},
     }
 
 
@@ -129,6 +132,5 @@ def _decode(raw: dict[str, Any]) -> NotifyState:
     alive = None
     with contextlib.suppress(TypeError, ValueError):
         alive = datetime.fromisoformat(alive_raw) if isinstance(alive_raw, str) else None
-    journal = raw.get("journal", {}).get("1", {}).get("entries", [])
-    records = tuple(r for r in journal if isinstance(r, dict) and "kind" in r)
-    return NotifyState(tuple(deliveries), offsets, alive, unknown, records)
+    journal = tuple(journal_entries(raw))
+    return NotifyState(tuple(deliveries), offsets, alive, unknown, journal, journal_seq(raw))

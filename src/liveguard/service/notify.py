@@ -21,10 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from liveguard.adapters.audit_journal import copy_journal
 from liveguard.adapters.audit_log import AuditLog
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.notify_senders import NotifySender
-from liveguard.adapters.notify_store import NotifyState, NotifyStore
+from liveguard.adapters.notify_store import NOTIFY_FILE, NotifyState, NotifyStore
 from liveguard.adapters.promotion_store import OutboxLease
 from liveguard.adapters.state_home import StateHome
 from liveguard.adapters.webhook_sender import SendResult, WebhookSender
@@ -51,6 +52,7 @@ ROUND_S = 0.5  # how often the round looks for due deliveries when nothing wakes
 ALIVE_EVERY_S = 60.0  # how often "liveguard is running" is written (to tell how long it was off)
 OFF_AFTER = timedelta(minutes=3)  # a gap longer than this since alive_at = liveguard was off
 ACTOR = "liveguard"
+AUDIT_SOURCE = "notify"  # this journal's name in the audit log's copy marks
 
 
 @dataclass(frozen=True)
@@ -576,14 +578,7 @@ class NotifyService:
             await asyncio.to_thread(self._flush_journal_now)
 
     def _flush_journal_now(self) -> None:
-        journal = self.store.load().journal
-        if not journal:
-            return
-        self.audit.record_many(journal)
-        ids = {r.get("id") for r in journal}
-        self.store.update(
-            lambda s: replace(s, journal=tuple(r for r in s.journal if r.get("id") not in ids))
-        )
+        copy_journal(self.home, NOTIFY_FILE, "notify", AUDIT_SOURCE, self.audit)
 
     def _changed(self) -> None:
         if self.on_change is not None:
