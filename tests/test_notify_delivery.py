@@ -375,7 +375,7 @@ async def test_quiet_hours_hold_back_all_but_live_down_and_failed_planb(
     await svc.drain()
     assert len(bot.sent) == 2
     assert bot.texts()[0].startswith("LIVE TikTok Shop MATI")
-    assert bot.texts()[1].startswith("Aksi Plan B gagal: Flash sale: HTTP 500.")
+    assert bot.texts()[1].startswith("Langkah Plan B gagal: Flash sale: HTTP 500.")
     held = [d for d in NotifyStore(home).load().deliveries if d.status == "held"]
     assert len(held) == 2 and all(
         d.next_at is not None and d.next_at.hour == 23 for d in held

@@ -129,5 +129,5 @@ def test_readiness_and_a_stale_source(home: StateHome, clock: FixedClock) -> Non
     ]
     stale = SourceChanged("shopee-feed", "tiktok", "stale", "no answer for 10 min")
     assert texts(svc, stale)["id-all"] == [
-        "Sumber pesanan TikTok Shop berhenti mengirim data: no answer for 10 min. Angka hari ini mungkin belum lengkap."
+        "Data pesanan TikTok Shop tidak ter-update: no answer for 10 min. Angka hari ini mungkin belum lengkap."
     ]

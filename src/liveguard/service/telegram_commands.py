@@ -226,10 +226,11 @@ class CommandPoller:
         self, update: Update, args: list[str]
     ) -> tuple[str, list[tuple[str, str]] | None, str]:
         ids = [c.id for c in self.room.config.channels]
-        if len(args) < 2 or args[1].lower() not in MARKS or args[0].lower() not in ids:
+        found = self.room.config.find_channel(args[0]) if args else None
+        if len(args) < 2 or args[1].casefold() not in MARKS or found is None:
             usage = self.t("notify.cmd.mark_usage", channels=", ".join(ids))
             return usage, None, "usage"
-        channel, mark = args[0].lower(), MARKS[args[1].lower()]
+        channel, mark = found.id, MARKS[args[1].casefold()]
         reason = clean_line(" ".join(args[2:]))
         status = self.room.status.declare(channel, mark, reason, who=self._actor(update))  # type: ignore[arg-type]
         self.room.notify("status")
