@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import json
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.notify_store import NotifyState
 from liveguard.core.config import NotifyTarget
 from liveguard.core.notify import Delivery
 from liveguard.core.timekeeping import format_clock
@@ -139,10 +142,23 @@ async def _send_tests(service: NotifyService, targets: list[str] | None) -> list
             state = await asyncio.to_thread(service.store.load)
             found = [d for d in state.deliveries if d.key in keys]
             if all(d.settled or d.status == "retrying" for d in found) or loop.time() > deadline:
-                return found
+                break
             await asyncio.sleep(0.2)
+        # a test is answered now or not at all: none is retried later behind the seller's back
+        await asyncio.to_thread(service.store.update, _drop_unsettled(keys))
+        return found
     finally:
         await service.aclose()
+
+
+def _drop_unsettled(keys: set[str]) -> Callable[[NotifyState], NotifyState]:
+    def change(state: NotifyState) -> NotifyState:
+        for d in state.deliveries:
+            if d.key in keys and not d.settled and d.status != "sending":
+                state = state.with_delivery(replace(d, status="dropped"))
+        return state
+
+    return change
 
 
 def run_setup(ctx: Context, args: argparse.Namespace) -> int:
