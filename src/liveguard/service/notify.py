@@ -401,13 +401,15 @@ class NotifyService:
         if every is None:
             return
         now = self.clock.now()
-        running = self.planb_running()
+        running: bool | None = None  # asked only when a reminder is due (it reads a file)
         for status in self.statuses():
             if not status.live or status.state is not State.DOWN or status.since is None:
                 continue
             n = int((now - status.since) / every)
             if n < 1:
                 continue
+            if running is None:
+                running = self.planb_running()
             for target in self.config.notify:
                 if not target.wants("reminder"):
                     continue
