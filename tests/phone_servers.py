@@ -65,7 +65,7 @@ class Mailbox:
 
 @contextmanager
 def smtp_server(
-    *, tls_context: Any = None, user: str = "", password: str = ""
+    *, tls_context: Any = None, user: str = "", password: str = "", implicit_tls: Any = None
 ) -> Iterator[tuple[Mailbox, int]]:
     """A real SMTP server on 127.0.0.1; with ``tls_context`` it offers STARTTLS and requires
     it before AUTH; with ``user`` it requires that login."""
@@ -90,6 +90,8 @@ def smtp_server(
             authenticator=authenticate, auth_required=True, auth_require_tls=tls_context is not None
         )
     port = closed_port()
+    if implicit_tls is not None:  # SMTPS (port 465 style): TLS from the first byte
+        options.update(ssl_context=implicit_tls)
     controller = Controller(box, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:

@@ -380,6 +380,13 @@ async def test_quiet_hours_hold_back_all_but_live_down_and_failed_planb(
     assert len(held) == 2 and all(
         d.next_at is not None and d.next_at.hour == 23 for d in held
     )  # 06.00 WIB
+    clock.advance(timedelta(hours=8, minutes=59))  # 05.59 WIB: still quiet
+    await svc.drain()
+    assert len(bot.sent) == 2
+    clock.advance(timedelta(minutes=1))  # 06.00 WIB: the quiet hours are over
+    await svc.drain()
+    assert len(bot.sent) == 4 and bot.texts()[2].startswith("LIVE WhatsApp MATI sejak 21.00 WIB")
+    await svc.aclose()
 
 
 async def test_escalation_waits_and_drops_what_is_no_longer_true(
@@ -514,4 +521,24 @@ async def test_ntfy_429_waits_what_retry_after_asks(home: StateHome, clock: Fixe
         assert waiting.next_at is not None and waiting.next_at >= clock.now() + timedelta(
             seconds=30
         )
+        await svc.aclose()
+
+
+async def test_email_over_implicit_tls(
+    home: StateHome, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = self_signed_tls(tmp_path / "tls")
+    if tls is None:
+        pytest.skip("openssl is not installed")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.cert))
+    with smtp_server(implicit_tls=tls.context) as (box, port):
+        cfg = config_for(
+            f'[[notify]]\nid = "mail"\nkind = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "ssl"\n'
+            'from = "toko@example.com"\nto = ["owner@example.com", "staff@example.com"]\n'
+        )
+        svc, events = service(cfg, home, clock)
+        events.publish(down_change(clock))
+        await svc.drain()
+        assert NotifyStore(home).load().deliveries[0].status == "delivered"
+        assert box.envelopes == [("toko@example.com", ["owner@example.com", "staff@example.com"])]
         await svc.aclose()

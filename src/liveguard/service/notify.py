@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import secrets
@@ -52,6 +53,7 @@ ROUND_S = 0.5  # how often the round looks for due deliveries when nothing wakes
 ALIVE_EVERY_S = 60.0  # how often "liveguard is running" is written (to tell how long it was off)
 OFF_AFTER = timedelta(minutes=3)  # a gap longer than this since alive_at = liveguard was off
 ACTOR = "liveguard"
+log = logging.getLogger("liveguard")
 AUDIT_SOURCE = "notify"  # this journal's name in the audit log's copy marks
 
 
@@ -534,6 +536,9 @@ class NotifyService:
                 )
             await self._flush_journal()
             self._after_result(final, state)
+        except Exception as exc:  # e.g. a full disk: the entry stays "sending", tried again
+            log.exception("notify: delivery %s", claimed.key)
+            self.events.publish(Notice(clean_line(str(exc)), "error", key="notify:write"))
         finally:
             self._inflight.discard(claimed.key)
             self.wake.set()
