@@ -75,7 +75,6 @@ class ControlRoom:
             outages=lambda: self.status.outages(2),
             planb_running=self._planb_running,
         )
-        self.notifier.on_change = lambda: self.notify("notify")
         self.notifier.attach()
         self._phone_tasks: list[asyncio.Task[None]] = []
         hb = self.config.heartbeat
@@ -98,7 +97,8 @@ class ControlRoom:
             )
         if not self.config.notify:
             return
-        if not self._status_bridged:  # until the event path publishes status changes itself
+        publishes = getattr(self.status, "events", None) is self.events
+        if not publishes and not self._status_bridged:  # until the status service publishes
             self._status_bridged = True
             self.status.subscribe(self._publish_status)
         self._phone_tasks.append(asyncio.create_task(self.notifier.run(), name="notify"))

@@ -233,7 +233,6 @@ class CommandPoller:
         channel, mark = found.id, MARKS[args[1].casefold()]
         reason = clean_line(" ".join(args[2:]))
         status = self.room.status.declare(channel, mark, reason, who=self._actor(update))  # type: ignore[arg-type]
-        self.room.notify("status")
         name = clean_line(status.name, NAME_MAX)
         if mark == "clear":
             return self.t("notify.cmd.mark_cleared", channel=name), None, "cleared"
