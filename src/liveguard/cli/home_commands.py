@@ -64,7 +64,7 @@ def run_room(ctx: Context, args: argparse.Namespace) -> int:
         from liveguard.service.heartbeat import ping_fail
 
         ping_fail(room.config.heartbeat, os.environ, ctx.lang)  # the phone hears at once
-    return 0
+    return app.return_code or 0
 
 
 def open_room(ctx: Context) -> ControlRoom:

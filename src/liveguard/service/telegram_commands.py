@@ -115,6 +115,8 @@ class CommandPoller:
             await self._answer(update, "stale", self.t("notify.cmd.stale", minutes=minutes))
             return
         self.replies.append(Exchange(now, self.target.id, update.chat_id, True, update.text))
+        seen = self.t("notify.cmd.seen", user=update.user, command=update.text)
+        self.room.events.publish(Notice(seen, "information", key=f"telegram:{update.update_id}"))
         words = update.text.strip().split()
         command = words[0].split("@")[0].lower() if words else ""
         args = words[1:]
