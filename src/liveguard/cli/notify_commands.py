@@ -170,7 +170,7 @@ def run_setup(ctx: Context, args: argparse.Namespace) -> int:
 def _setup_target(ctx: Context, args: argparse.Namespace, t: Catalog) -> NotifyTarget:
     if args.token_env:
         if not os.environ.get(args.token_env):
-            raise CliError(f"environment variable {args.token_env} is not set", EXIT_USAGE)
+            raise CliError(t("notify.cli.setup_no_env", name=args.token_env), EXIT_USAGE)
         api = "https://api.telegram.org"
         found = next((x for x in _targets(ctx) if x.kind == "telegram"), None)
         if found is not None:
