@@ -57,9 +57,19 @@ class PhoneScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         t = self.t
         for table in self.query("#phone-targets").results(DataTable):
-            table.add_columns(t("notify.room.targets"), "", "", "")
+            table.add_columns(
+                t("notify.room.targets"),
+                t("notify.room.col_kind"),
+                t("notify.room.col_where"),
+                t("notify.room.col_last"),
+            )
         for table in self.query("#phone-log").results(DataTable):
-            table.add_columns("", "", "", "")
+            table.add_columns(
+                t("notify.room.col_time"),
+                t("notify.room.col_to"),
+                t("notify.room.col_status"),
+                t("notify.room.col_text"),
+            )
             table.focus()
         self.refresh_tables()
         self.set_interval(REFRESH_S, self.refresh_tables)
