@@ -65,6 +65,7 @@ class BotApi:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self.conflicts = 0
+        self._handlers: set[asyncio.Task[Any]] = set()
         self.received_at: list[float] = []  # perf_counter of each sendMessage that was stored
 
     # -- the seller's side ---------------------------------------------------------------
@@ -131,6 +132,10 @@ class BotApi:
     async def close(self) -> None:
         if self._poll is not None and not self._poll.future.done():
             self._poll.future.set_result(None)
+        if self._handlers:  # a long poll still waiting answers (empty) at once
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2):
+                    await asyncio.gather(*self._handlers, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -139,6 +144,10 @@ class BotApi:
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        me = asyncio.current_task()
+        if me is not None:
+            self._handlers.add(me)
+            me.add_done_callback(self._handlers.discard)
         try:
             async with asyncio.timeout(10):
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -241,10 +250,16 @@ class BotApi:
             self._arrived.clear()
             waiter: asyncio.Future[Any] = asyncio.ensure_future(self._arrived.wait())
             left = deadline - asyncio.get_running_loop().time()
-            done, _ = await asyncio.wait(
-                {waiter, mine.future}, timeout=max(0.0, left), return_when=asyncio.FIRST_COMPLETED
-            )
-            waiter.cancel()
+            try:
+                done, _ = await asyncio.wait(
+                    {waiter, mine.future},
+                    timeout=max(0.0, left),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
             if mine.future in done:
                 if mine.future.exception() is not None:
                     return 409, _error(
