@@ -131,3 +131,21 @@ def test_readiness_and_a_stale_source(home: StateHome, clock: FixedClock) -> Non
     assert texts(svc, stale)["id-all"] == [
         "Data pesanan TikTok Shop tidak ter-update: no answer for 10 min. Angka hari ini mungkin belum lengkap."
     ]
+
+
+def test_back_up_is_told_only_when_it_works_again(home: StateHome, clock: FixedClock) -> None:
+    from liveguard.core.status import Outage
+
+    svc = notifier(home, clock)
+    start = clock.now()
+    clock.advance(timedelta(minutes=40))
+    ended = Outage("tiktok", start, clock.now(), Source.PROBE, "status 503")
+    svc.on_event(StatusChanged(Change(st(State.DOWN), st(State.UNKNOWN), closed=ended)))
+    assert [d.event for d in svc._queue] == [], "unknown is not back"
+    clock.advance(timedelta(minutes=5))
+    svc.on_event(StatusChanged(Change(st(State.UNKNOWN), st(State.UP))))
+    assert [d.text for d in svc._queue if d.target == "en-default"] == [
+        "TikTok Shop LIVE is back at 21.40 WIB, after 40 min down."
+    ]
+    svc.on_event(StatusChanged(Change(st(State.UP), st(State.UP, "x"))))
+    assert len([d for d in svc._queue if d.event == "up"]) == 2, "told once per target"

@@ -106,6 +106,7 @@ class NotifyService:
         self._io = asyncio.Lock()  # one outbox write at a time from this process
         self._alive_written = 0.0
         self._failing: set[str] = set()  # targets whose failure was already shown
+        self._ended: dict[str, Outage] = {}  # outages ended, not yet told as "back"
         self.wake = asyncio.Event()
         self.on_change: Callable[[], None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -138,6 +139,11 @@ class NotifyService:
         for target in self.config.notify:
             for message in self.messages_for(event, target):
                 self.enqueue(target, message)
+        if isinstance(event, StatusChanged) and event.change.after.state in (
+            State.UP,
+            State.DEGRADED,
+        ):
+            self._ended.pop(event.change.after.channel, None)  # told (or nobody asked)
 
     def messages_for(self, event: Event, target: NotifyTarget) -> list[Message]:
         t = self.catalog(target)
@@ -193,8 +199,8 @@ class NotifyService:
                     condition=f"pending:{after.channel}",
                 )
             )
-        closed = event.change.closed
-        if closed is not None and after.state is not State.DOWN and target.wants("up"):
+        closed = self._closed_outage(event)
+        if closed is not None and target.wants("up"):
             end = closed.end or self.clock.now()
             key = "up_planb" if self.planb_running() else "up"
             text = t(
@@ -225,6 +231,17 @@ class NotifyService:
                 )
             )
         return out
+
+    def _closed_outage(self, event: StatusChanged) -> Outage | None:
+        """The outage that ended, once the channel works again: an outage that ended in
+        UNKNOWN or PENDING (nothing known yet) is told when the channel is UP or DEGRADED."""
+        change = event.change
+        channel = change.after.channel
+        if change.closed is not None:
+            self._ended[channel] = change.closed
+        if change.after.state in (State.UP, State.DEGRADED):
+            return self._ended.get(channel)
+        return None
 
     def _planb_messages(
         self, event: PlanBChanged, target: NotifyTarget, t: Catalog
