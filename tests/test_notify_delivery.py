@@ -26,7 +26,7 @@ from liveguard.service.events import Notice, PlanBChanged, Publisher, StatusChan
 from liveguard.service.notify import NotifyService
 
 from .phone_servers import running_bot, smtp_server
-from .servers import LoopbackServer, hang, reply, self_signed_tls
+from .servers import LoopbackServer, SelfSignedTls, hang, reply, self_signed_tls
 
 TOKEN = "123456:SECRET-bot-token"
 TOPIC = "kue-sari-8f3a1c"
@@ -90,6 +90,16 @@ def up_change(clock: FixedClock, start, channel: str = "tiktok") -> StatusChange
             closed=closed,
         )
     )
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SelfSignedTls:
+    """A certificate for 127.0.0.1 that the SMTP client trusts (SSL_CERT_FILE)."""
+    made = self_signed_tls(tmp_path / "tls")
+    if made is None:
+        pytest.skip("openssl is not installed")
+    monkeypatch.setenv("SSL_CERT_FILE", str(made.cert))
+    return made
 
 
 @pytest.fixture
@@ -251,12 +261,8 @@ async def test_whatsapp_gateways_fonnte_form_post_and_callmebot_get(
 
 
 async def test_email_over_starttls_with_login(
-    home: StateHome, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: StateHome, clock: FixedClock, tls: SelfSignedTls
 ) -> None:
-    tls = self_signed_tls(tmp_path / "tls")
-    if tls is None:
-        pytest.skip("openssl is not installed")
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.cert))  # the client trusts this one certificate
     with smtp_server(
         tls_context=tls.context, user="toko@example.com", password="smtp-secret-pw"
     ) as (box, port):
@@ -277,12 +283,8 @@ async def test_email_over_starttls_with_login(
 
 
 async def test_email_refused_login_fails_without_showing_the_password(
-    home: StateHome, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: StateHome, clock: FixedClock, tls: SelfSignedTls
 ) -> None:
-    tls = self_signed_tls(tmp_path / "tls")
-    if tls is None:
-        pytest.skip("openssl is not installed")
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.cert))
     with smtp_server(tls_context=tls.context, user="toko@example.com", password="other") as (
         box,
         port,
@@ -525,12 +527,8 @@ async def test_ntfy_429_waits_what_retry_after_asks(home: StateHome, clock: Fixe
 
 
 async def test_email_over_implicit_tls(
-    home: StateHome, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    home: StateHome, clock: FixedClock, tls: SelfSignedTls
 ) -> None:
-    tls = self_signed_tls(tmp_path / "tls")
-    if tls is None:
-        pytest.skip("openssl is not installed")
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.cert))
     with smtp_server(implicit_tls=tls.context) as (box, port):
         cfg = config_for(
             f'[[notify]]\nid = "mail"\nkind = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "ssl"\n'
