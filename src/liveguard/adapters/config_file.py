@@ -13,11 +13,23 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
+from liveguard.core.config import (
+    Action,
+    Alerts,
+    Channel,
+    Check,
+    Config,
+    OrderSource,
+    Promotion,
+    ShopeeSource,
+    resolve_env,
+)
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
+from liveguard.core.webhook_signing import secret_problem
 
 from .config_reader import (
     ConfigError,
@@ -26,8 +38,10 @@ from .config_reader import (
     closest,
     env_in_values,
     is_loopback,
+    join,
     kind_of,
 )
+from .importers.vocabulary import StatusMapError, parse_status_map
 from .notify_config import heartbeat, notify_targets
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
@@ -70,18 +84,8 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {
-    "shop",
-    "timezone",
-    "language",
-    "alerts",
-    "channels",
-    "sources",
-    "promotions",
-    "keys",
-    "notify",
-    "heartbeat",
-}
+_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions"}
+_TOP_KEYS |= {"keys", "imports", "notify", "heartbeat"}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -105,10 +109,14 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
             )
         seen[channel.id] = path
     _check_channel_names(r, list(r.items(data, "channels")), channels)
-    sources = tuple(_source(r, path, item, seen) for path, item in r.items(data, "sources"))
+    all_sources = [_source(r, path, item, seen) for path, item in r.items(data, "sources")]
+    sources = tuple(s for s in all_sources if isinstance(s, OrderSource))
+    shopee = tuple(s for s in all_sources if isinstance(s, ShopeeSource))
+    _check_shopee(r, data)
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
+    status_map = _imports(r, data.get("imports", {}))
     return Config(
         path=file,
         shop=shop,
@@ -117,11 +125,26 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         alerts=alerts,
         channels=channels,
         sources=sources,
+        shopee=shopee,
         promotions=promotions,
         keys=keys,
+        status_map=status_map,
         notify=notify_targets(r, data),
         heartbeat=heartbeat(r, data.get("heartbeat")),
     )
+
+
+def _imports(r: Reader, raw: Any) -> dict[str, str]:
+    t = r.table(raw, "imports", {"status_map"})
+    words = t.get("status_map", {})
+    if not isinstance(words, dict):
+        raise r.fail("imports.status_map", f"must be a table, not {kind_of(words)}")
+    for word, meaning in words.items():
+        try:
+            parse_status_map({word: meaning})
+        except StatusMapError as exc:
+            raise r.fail(f"imports.status_map.{word}", str(exc)) from None
+    return parse_status_map(words)
 
 
 def _alerts(r: Reader, raw: Any) -> Alerts:
@@ -245,7 +268,9 @@ def _check(r: Reader, path: str, raw: Any) -> Check:
 _SOURCE_FIELDS = {"id", "created", "amount", "status"}
 
 
-def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource:
+def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource | ShopeeSource:
+    if isinstance(raw, dict) and raw.get("kind") == "shopee":
+        return _shopee_source(r, path, raw, channels)
     t = r.table(
         raw,
         path,
@@ -254,13 +279,8 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
     )
     kind = r.typed(t, "kind", path, str, "")
     if kind != "http-json":
-        raise r.fail(f"{path}.kind", f'must be "http-json", not {kind!r}')
-    channel = r.typed(t, "channel", path, str, "")
-    if channel not in channels:
-        raise r.fail(
-            f"{path}.channel",
-            f"unknown channel {channel!r} (known: {', '.join(channels) or 'none'})",
-        )
+        raise r.fail(f"{path}.kind", f'must be "http-json" or "shopee", not {kind!r}')
+    channel = _source_channel(r, t, path, channels)
     fields = t.get("fields", {})
     r.table(fields, f"{path}.fields", _SOURCE_FIELDS)
     for key, value in fields.items():
@@ -278,6 +298,70 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
         items=r.typed(t, "items", path, str, ""),
         fields=dict(fields),
     )
+
+
+def _source_channel(r: Reader, t: dict[str, Any], path: str, channels: dict[str, str]) -> str:
+    channel = r.typed(t, "channel", path, str, "")
+    if channel not in channels:
+        raise r.fail(
+            f"{path}.channel",
+            f"unknown channel {channel!r} (known: {', '.join(channels) or 'none'})",
+        )
+    return channel
+
+
+SHOPEE_MIN_EVERY = timedelta(seconds=30)
+_SHOPEE_KEYS = {
+    "kind",
+    "channel",
+    "partner_id",
+    "partner_key",
+    "shop_id",
+    "every",
+    "timeout",
+    "api",
+}
+
+
+def _shopee_source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> ShopeeSource:
+    t = r.table(raw, path, _SHOPEE_KEYS, {"channel", "partner_id", "partner_key", "shop_id"})
+    channel = _source_channel(r, t, path, channels)
+    values = {}
+    for key in ("partner_id", "shop_id"):
+        value = r.text(t, key, path)
+        resolved = resolve_env(value, r.environ).strip()
+        if not resolved.isdigit():
+            # never echo the value: it may be a secret read from the environment
+            raise r.fail(f"{path}.{key}", "must be a number (Shopee's id)")
+        values[key] = value
+    key = r.text(t, "partner_key", path)
+    if not resolve_env(key, r.environ).strip():
+        raise r.fail(f"{path}.partner_key", "must not be empty")
+    api = r.url(t, "api", path, required=False) or ShopeeSource.api
+    host = urlsplit(resolve_env(api, r.environ)).hostname or ""
+    # Polite to the real platform; a loopback stand-in (tests, the demo) may be asked faster.
+    floor = timedelta(seconds=1) if is_loopback(host) else SHOPEE_MIN_EVERY
+    return ShopeeSource(
+        channel=channel,
+        partner_id=values["partner_id"],
+        partner_key=key,
+        shop_id=values["shop_id"],
+        every=r.duration(t, "every", path, timedelta(minutes=2), minimum=floor),
+        timeout=r.duration(
+            t, "timeout", path, timedelta(seconds=10), minimum=timedelta(milliseconds=50)
+        ),
+        api=api.rstrip("/"),
+    )
+
+
+def _check_shopee(r: Reader, data: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for path, raw in r.items(data, "sources"):
+        if isinstance(raw, dict) and raw.get("kind") == "shopee":
+            channel = raw.get("channel", "")
+            if channel in seen:
+                raise r.fail(f"{path}.channel", f"a second shopee source for {channel!r}")
+            seen.add(channel)
 
 
 def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
@@ -327,6 +411,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         if body is not None:
             env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
+        if secret:
+            _check_secret(r, secret, join(path, "secret"))
         action = Action(
             "webhook",
             name=name,
@@ -361,6 +447,14 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         undo = _action(r, f"{path}.undo", t["undo"], inherit=action)
         action = Action(**{**action.__dict__, "undo": undo})
     return action
+
+
+def _check_secret(r: Reader, secret: str, path: str) -> None:
+    """The secret, as it will be used (``${NAME}`` filled in), must be a Standard Webhooks
+    secret; the message says what is wrong without quoting it."""
+    problem = secret_problem(resolve_env(secret, r.environ))
+    if problem is not None:
+        raise r.fail(path, problem)
 
 
 def _check_promotions(r: Reader, data: dict[str, Any], promotions: tuple[Promotion, ...]) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "OrderSource",
     "Promotion",
     "QuietHours",
+    "ShopeeSource",
     "env_names",
     "resolve_env",
 ]
@@ -107,6 +108,24 @@ class OrderSource:
     headers: Mapping[str, str] = field(default_factory=dict)
     items: str = ""  # dotted path to the list of orders inside the reply; "" = the reply itself
     fields: Mapping[str, str] = field(default_factory=dict)  # our name -> the feed's name
+
+
+@dataclass(frozen=True)
+class ShopeeSource:
+    """``[[sources]] kind = "shopee"``: orders from the Shopee Open Platform for the seller's
+    own shop. partner_id, partner_key and shop_id are usually ``${ENV}`` placeholders."""
+
+    channel: str
+    partner_id: str
+    partner_key: str
+    shop_id: str
+    every: timedelta = timedelta(minutes=2)
+    timeout: timedelta = timedelta(seconds=10)
+    api: str = "https://partner.shopeemobile.com"
+
+    @property
+    def id(self) -> str:
+        return f"shopee:{self.channel}"
 
 
 @dataclass(frozen=True)
@@ -236,8 +255,11 @@ class Config:
     alerts: Alerts = field(default_factory=Alerts)
     channels: tuple[Channel, ...] = ()
     sources: tuple[OrderSource, ...] = ()
+    shopee: tuple[ShopeeSource, ...] = ()  # the [[sources]] of kind "shopee", in file order
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
+    # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned
+    status_map: Mapping[str, str] = field(default_factory=dict)
     notify: tuple[NotifyTarget, ...] = ()
     heartbeat: Heartbeat | None = None
 

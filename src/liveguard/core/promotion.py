@@ -429,8 +429,10 @@ def render_webhook(
         text = render_text(value, values, environ, mask=mask)
         headers[name] = text.replace("\r", " ").replace("\n", " ")
     body = b""
-    if action.body is not None:
-        rendered = _render_value(action.body, values, environ, mask)
+    if action.body is not None or action.secret:
+        # A signed request always carries JSON: Standard Webhooks receivers parse the body
+        # they verify (an undo without a body sends ``{}``).
+        rendered = _render_value(action.body or {}, values, environ, mask)
         body = json.dumps(rendered, ensure_ascii=False, separators=(",", ":")).encode()
         headers.setdefault("Content-Type", "application/json")
     headers["Idempotency-Key"] = key

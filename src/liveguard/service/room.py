@@ -48,6 +48,7 @@ class ControlRoom:
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
         self._listeners: list[Listener] = []
+        self.events = Publisher()
         self.sales = SalesService(config, home, clock, notify=self.notify)
         self.planb = PlanBService(config, home, clock=clock)
         self.planb.on_change = lambda: self.notify("planb")
@@ -89,7 +90,6 @@ class ControlRoom:
         self.events.publish(StatusChanged(change))
 
     async def _start_phone(self, pool: HttpPool) -> None:
-        self.events.bind()
         self.notifier.use_pool(pool)
         if self.heartbeat is not None:
             self._phone_tasks.append(
@@ -152,7 +152,8 @@ class ControlRoom:
         if self.sales.pool is None:
             self.sales.pool = self.pool
         self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
-        self.sales.start()
+        self.events.bind()
+        self.sales.start(self.events)
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
         await self._start_phone(self.pool)

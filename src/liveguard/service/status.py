@@ -61,7 +61,7 @@ def pool_size(config: Config) -> int:
     """Connections for the shared HttpPool: one per check and feed, so that hanging endpoints
     (each holding a connection until its timeout) never starve the others into "unknown"."""
     wanted = sum(1 for c in config.channels for k in c.checks if k.kind != "tcp")
-    wanted += len(config.sources) + 4  # Plan B webhooks and a little room
+    wanted += len(config.sources) + len(config.shopee) + 4  # Plan B webhooks and a little room
     # the phone: one attempt in flight per target, one long poll per command bot, the ping
     wanted += len(config.notify) + sum(1 for t in config.notify if t.commands)
     wanted += 1 if config.heartbeat else 0
