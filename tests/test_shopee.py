@@ -609,7 +609,7 @@ async def test_since_reads_back_in_windows_of_at_most_15_days(
     assert sales.shopee[0].store.load_sync()["synced_to"] == int(clock.now().timestamp())
 
 
-async def test_an_old_order_updated_today_leaves_a_compacted_day_alone(
+async def test_an_old_order_updated_today_changes_its_compacted_day_once(
     clock: FixedClock, shopee: RunningPlatform, connected: tuple[SalesService, list[SourceChanged]]
 ) -> None:
     from liveguard.core.orders import Order
@@ -624,7 +624,11 @@ async def test_an_old_order_updated_today_leaves_a_compacted_day_alone(
     assert view.state == "fresh"
     assert old_day not in sales.orders.days()  # no second copy of a compacted day
     row = sales.today(old_day).channel("shopee")
-    assert row is not None and (row.orders, row.cancelled) == (1, 0)
+    assert row is not None and (row.orders, row.cancelled) == (0, 1)  # the return counts
+    again = await sales.shopee[0].poll()
+    assert again.state == "fresh"
+    row = sales.today(old_day).channel("shopee")
+    assert row is not None and (row.orders, row.cancelled) == (0, 1)  # and only once
 
 
 async def test_a_cursor_that_never_moves_is_a_reason_not_a_loop(

@@ -1,7 +1,7 @@
 """Read ``liveguard.toml`` into a validated :class:`~liveguard.core.config.Config`.
 
 Every error names the file, the line where it can be known, and the key, e.g.
-``liveguard.toml:14: channels[0].checks[0].timeout: bad duration '10x' (use 500ms, 30s, 5m or 2h)``.
+``liveguard.toml:14: channels[0].checks[0].timeout: bad duration '10x' (use 500ms, …)``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import replace
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from liveguard.core.config import (
     OrderSource,
     Promotion,
     ShopeeSource,
+    content_id,
     resolve_env,
 )
 from liveguard.core.expectations import ExpectationError, parse_expectation
@@ -365,7 +367,9 @@ def _check_shopee(r: Reader, data: dict[str, Any]) -> None:
 
 
 def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
-    t = r.table(raw, path, {"id", "name", "armed", "grace", "actions", "channel"}, {"id"})
+    keys = {"id", "name", "armed", "grace", "actions", "channel", "ends_after", "ends_at"}
+    keys |= {"when_live_returns", "live_back_for"}
+    t = r.table(raw, path, keys, {"id"})
     pid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(pid):
         raise r.fail(f"{path}.id", f"{pid!r} is not a valid id (use a-z, 0-9 and -)")
@@ -376,16 +380,73 @@ def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
         name=r.typed(t, "name", path, str, pid),
         armed=r.typed(t, "armed", path, bool, False),
         grace=r.duration(t, "grace", path, timedelta(seconds=5)),
-        actions=tuple(_action(r, p, item) for p, item in r.items(t, "actions", path)),
+        ends_after=r.duration(t, "ends_after", path, timedelta(0), minimum=timedelta(minutes=1))
+        if "ends_after" in t
+        else None,
+        ends_at=_clock_time(r, t, "ends_at", path),
+        when_live_returns=_choice(r, t, "when_live_returns", path, ("ask", "stop", "keep")),
+        live_back_for=r.duration(t, "live_back_for", path, timedelta(minutes=30)),
+        actions=_identified(
+            r, [(p, _action(r, p, item), item) for p, item in r.items(t, "actions", path)]
+        ),
     )
 
 
+def _clock_time(r: Reader, t: dict[str, Any], key: str, path: str) -> time | None:
+    """A local clock time as sellers write it: ``23.59`` or ``23:59``."""
+    if key not in t:
+        return None
+    text = r.typed(t, key, path, str, "")
+    m = re.fullmatch(r"\s*(\d{1,2})[.:](\d{2})\s*", text)
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise r.fail(f"{path}.{key}", f"{text!r} is not a time of day (write 23.59)")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _choice(r: Reader, t: dict[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> Any:
+    value = r.typed(t, key, path, str, allowed[0])
+    if value not in allowed:
+        raise r.fail(f"{path}.{key}", f"must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _identified(r: Reader, actions: list[tuple[str, Action, Any]]) -> tuple[Action, ...]:
+    """Give every action its stable id: the one written in the config, else one derived from
+    its content (``webhook-1a2b3c4d``); the same content twice gets ``-2``, ``-3``…"""
+    out: list[Action] = []
+    taken: dict[str, str] = {}
+    for place, action, raw in actions:
+        given = raw.get("id") if isinstance(raw, dict) else None
+        if given is not None:
+            if not isinstance(given, str) or not ID_RE.match(given):
+                raise r.fail(f"{place}.id", f"{given!r} is not a valid id (use a-z, 0-9 and -)")
+            if given in taken:
+                raise r.fail(
+                    f"{place}.id", f"duplicate action id {given!r} (first in {taken[given]})"
+                )
+            aid = given
+        else:
+            base = aid = content_id(action)
+            n = 1
+            while aid in taken:
+                n += 1
+                aid = f"{base}-{n}"
+        taken[aid] = place
+        out.append(
+            replace(action, id=aid, undo=replace(action.undo, id=aid) if action.undo else None)
+        )
+    return tuple(out)
+
+
 _ACTION_KEYS = {
-    "webhook": {"kind", "name", "url", "method", "headers", "body", "secret", "timeout", "undo"},
-    "message": {"kind", "name", "text", "file", "undo"},
-    "link": {"kind", "name", "url", "undo"},
-    "checklist": {"kind", "name", "steps", "undo"},
-}
+    "webhook": {
+        "kind", "id", "name", "url", "method", "headers", "body", "secret", "timeout", "undo",
+        "check_url", "test_url",
+    },
+    "message": {"kind", "id", "name", "text", "file", "undo"},
+    "link": {"kind", "id", "name", "url", "undo"},
+    "checklist": {"kind", "id", "name", "steps", "undo"},
+}  # fmt: skip
 
 
 def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) -> Action:
@@ -396,7 +457,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         raise r.fail(
             f"{path}.kind", f"must be one of webhook, message, link, checklist, not {kind!r}"
         )
-    allowed = _ACTION_KEYS[kind] - ({"kind", "undo"} if inherit else set())
+    own = {"kind", "undo", "id", "check_url", "test_url"}
+    allowed = _ACTION_KEYS[kind] - (own if inherit else set())
     t = r.table(raw, path, allowed)
     name = r.typed(t, "name", path, str, "")
     if kind == "webhook":
@@ -421,6 +483,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
             headers=r.headers(t, path) or (dict(inherit.headers) if inherit else {}),
             body=body,
             secret=secret,
+            check_url=r.url(t, "check_url", path, required=False),
+            test_url=r.url(t, "test_url", path, required=False),
             timeout=r.duration(
                 t,
                 "timeout",

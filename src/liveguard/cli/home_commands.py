@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import shutil
@@ -16,6 +17,8 @@ from liveguard.adapters.atomic_storage import atomic_write_bytes
 from liveguard.adapters.config_file import ConfigError, load_config
 from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateError, StateHome
+from liveguard.i18n import Catalog
+from liveguard.service.readiness import ReadinessService, describe
 
 from . import shopee_commands
 from .context import CliError, Context
@@ -165,6 +168,19 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
         )
         for ok, what in statuspage_components(config):
             line(ok, "status", what)
+        if config.armed_promotion is not None:
+            t = Catalog(ctx.lang)
+            ready = asyncio.run(ReadinessService(config, ctx.clock, os.environ).check())
+            name = config.armed_promotion.name
+            line(
+                ready.ready,
+                "planb",
+                t("readiness.doctor_ready", name=name)
+                if ready.ready
+                else t("readiness.doctor_not_ready", name=name, count=len(ready.problems)),
+            )
+            for problem in ready.problems:
+                line(None, "planb", describe(problem, t))
     home = StateHome(paths, ctx.clock)
     try:
         home.open()

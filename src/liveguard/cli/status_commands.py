@@ -14,14 +14,18 @@ from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.order_feed import FeedError, fetch_orders
 from liveguard.adapters.state_home import StateError
 from liveguard.core.config import Config, OrderSource
+from liveguard.core.promotion import public_state
 from liveguard.core.status import ChannelStatus, State
 from liveguard.core.text import clean_line
 from liveguard.core.timekeeping import format_clock, format_duration, load_zone
 from liveguard.i18n import Catalog
+from liveguard.service.planb import PlanBService
+from liveguard.service.readiness import ReadinessService, as_json
 from liveguard.service.status import StatusService, exit_code
 
 from . import shopee_commands
 from .context import CliError, Context
+from .readiness_commands import readiness_service
 
 EXIT_UNKNOWN = 3
 
@@ -50,8 +54,14 @@ def register(sub: Any) -> None:
 def run_status(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
     service = StatusService(config, ctx.state(), ctx.clock)
+    readiness = readiness_service(ctx)
+
+    async def check() -> list[ChannelStatus]:
+        statuses, _ = await asyncio.gather(service.check_once(), readiness.check())
+        return statuses
+
     try:
-        statuses = asyncio.run(service.check_once())
+        statuses = asyncio.run(check())
     except StateError as exc:
         raise CliError(str(exc)) from None
     now = ctx.clock.now()
@@ -59,6 +69,7 @@ def run_status(ctx: Context, args: argparse.Namespace) -> int:
         data = status_json(statuses, now, service)
         feeds = asyncio.run(feeds_json(config, now))
         data["sources"] = feeds + shopee_commands.sources_json(config, ctx.state(), now)
+        data["planb"] = planb_json(ctx, readiness)
         print(json.dumps(data, ensure_ascii=False))
     else:
         t = Catalog(ctx.lang)
@@ -97,6 +108,14 @@ async def feeds_json(config: Config, now: datetime) -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(one(s) for s in config.sources)))
     finally:
         await pool.aclose()
+
+
+def planb_json(ctx: Context, readiness: ReadinessService) -> dict[str, Any]:
+    """``status --json``'s ``planb``: the armed promotion, its state and readiness."""
+    planb = PlanBService(ctx.config(), ctx.state(), clock=ctx.clock)
+    switch = planb.switch()
+    state = public_state(switch, switch.promotion) if switch.promotion else "inactive"
+    return as_json(readiness.last, Catalog(ctx.lang), state)
 
 
 def status_json(

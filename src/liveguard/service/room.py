@@ -17,12 +17,16 @@ from zoneinfo import ZoneInfo
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
-from liveguard.core.status import Change
+from liveguard.core.ending import Verdict
+from liveguard.core.readiness import Readiness
+from liveguard.core.status import Change, State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
-from liveguard.service.events import Publisher, StatusChanged
+from liveguard.i18n import Catalog
+from liveguard.service.events import PlanBChanged, Publisher, StatusChanged, supervise
 from liveguard.service.heartbeat import HeartbeatService
 from liveguard.service.notify import NotifyService
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
+from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService, describe
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, pool_size
 from liveguard.service.telegram import TelegramApi
@@ -41,7 +45,15 @@ class HeaderView:
 
 
 class ControlRoom:
-    def __init__(self, config: Config, home: StateHome, clock: Clock, lang: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        clock: Clock,
+        lang: str,
+        *,
+        readiness_every: float | None = CHECK_EVERY_S,
+    ) -> None:
         self.config = config
         self.home = home
         self.clock = clock
@@ -55,6 +67,9 @@ class ControlRoom:
         self.planb.impact_source = self._planb_impact
         self._planb_stop = asyncio.Event()
         self._planb_task: asyncio.Task[None] | None = None
+        self.readiness = ReadinessService(config, clock, os.environ)
+        self._readiness_task: asyncio.Task[None] | None = None
+        self.readiness_every = readiness_every  # None: only when asked (tests, snapshots)
         self.status = StatusService(config, home, clock)
         self.status.subscribe(lambda change: self.notify("status"))
         self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
@@ -124,6 +139,20 @@ class ControlRoom:
         status = getattr(self, "status", None)
         return list(status.down_live()) if status is not None else []
 
+    def planb_ending(self) -> Verdict:
+        """Whether the room should ask "live is back: stop Plan B?" or remind of its end."""
+        return self.planb.ending_verdict(self._live_up_since)
+
+    def live_up_since(self, channel_id: str) -> datetime | None:
+        return self._live_up_since(channel_id)
+
+    def _live_up_since(self, channel_id: str) -> datetime | None:
+        """Since when a channel has been UP (None while it is not), for Plan B's ending."""
+        found = next((s for s in self.status.statuses() if s.channel == channel_id), None)
+        if found is None or found.state is not State.UP:
+            return None
+        return found.since
+
     def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
         """Plan B's impact from the sales ledger when the sales service is wired in."""
         sales = getattr(self, "sales", None)
@@ -155,11 +184,41 @@ class ControlRoom:
         self.events.bind()
         self.sales.start(self.events)
         self._planb_stop.clear()
-        self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
+        self._planb_task = asyncio.create_task(
+            self.planb.run(self._planb_stop, self._live_down, self._live_up_since)
+        )
+        if self.readiness_every is not None:
+            self._readiness_task = asyncio.create_task(
+                supervise(
+                    "readiness", self.check_readiness, self.events, every=self.readiness_every
+                ),
+                name="readiness",
+            )
         await self._start_phone(self.pool)
+
+    async def check_readiness(self) -> None:
+        """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
+        result = await self.readiness.check()
+        self.notify("planb")
+        self._tell_readiness(result)
+
+    def _tell_readiness(self, result: Readiness) -> None:
+        """Readiness turning bad reaches the phone (the notifier listens for this event)."""
+        was, self._was_ready = getattr(self, "_was_ready", True), result.ready
+        if result.ready or not was:
+            return
+        t = Catalog(self.lang)
+        problems = [describe(p, t) for p in result.problems]
+        detail = {"promotion": result.promotion, "ready": False, "problems": problems}
+        self.events.publish(PlanBChanged("planb.readiness", detail))
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
+        if self._readiness_task is not None:
+            self._readiness_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._readiness_task
+            self._readiness_task = None
         if self._status_task is not None:
             self._status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -150,7 +150,7 @@ class SalesService:
                 self.orders,
                 self.environ,
                 on_stored=self._shopee_stored,
-                admit=self._not_yet_compacted,
+                save=lambda orders: self._store(orders, quiet=True),
             )
             for s in config.shopee
         ]
@@ -284,10 +284,12 @@ class SalesService:
         except DateError as exc:
             raise SaleInputError(f"time: {exc} (e.g. 20.41, 27/11 20.41)") from None
 
-    def _store(self, orders: list[Order], dry_run: bool = False) -> list[UpsertResult]:
+    def _store(
+        self, orders: list[Order], dry_run: bool = False, *, quiet: bool = False
+    ) -> list[UpsertResult]:
         """Orders of recent days into their day files; orders of days already compacted
         merged into history (late orders count, a repeat changes nothing). One result per
-        order, in order."""
+        order, in order. ``quiet``: the caller tells the room itself (a worker thread)."""
         recent, late = self._split_compacted(orders)
         if not late:  # the common case: no copy, results already in order
             results = self.orders.upsert_many(orders, dry_run=dry_run)
@@ -304,7 +306,7 @@ class SalesService:
                     )
                     for i, result in zip(indexes, merged or [], strict=False):
                         results[i] = result
-        if not dry_run and any(r != "unchanged" for r in results):
+        if not dry_run and not quiet and any(r != "unchanged" for r in results):
             self.notify(AREA)
         return results
 

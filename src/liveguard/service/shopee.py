@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, Literal
 
 from liveguard.adapters.http_pool import HttpPool
-from liveguard.adapters.order_store import OrderStore
+from liveguard.adapters.order_store import OrderStore, UpsertResult
 from liveguard.adapters.shopee_api import ShopeeClient, ShopeeError
 from liveguard.adapters.shopee_store import ShopeeStore, when
 from liveguard.adapters.state_home import StateError, StateHome
@@ -106,7 +106,7 @@ class ShopeeSync:
         *,
         pool: HttpPool | None = None,
         on_stored: Callable[[str], None] | None = None,
-        admit: Callable[[list[Order]], list[Order]] | None = None,
+        save: Callable[[list[Order]], list[UpsertResult]] | None = None,
     ) -> None:
         self.source = source
         self.home = home
@@ -118,9 +118,9 @@ class ShopeeSync:
         self.store = ShopeeStore(home, source.channel)
         self.events: Publisher | None = None
         self.on_stored = on_stored or (lambda channel: None)
-        # Which orders may be stored: the sales service leaves days already compacted into
-        # history alone (an old order updated today must not count twice).
-        self.admit = admit or (lambda orders: orders)
+        # How orders are stored: the sales service's one path, which merges an order of a
+        # day already compacted into that day's history (a status change counts, once).
+        self.save = save or orders.upsert_many
         self.view = SourceView(source.id, source.channel, "waiting")
         self.failures = 0
         self.requests = 0  # made by the last poll
@@ -346,8 +346,8 @@ class ShopeeSync:
             batch = sns[i : i + DETAIL_BATCH]
             ask = partial(client.order_details, sns=batch)
             details = await self._call(client, ask)
-            orders = self.admit([self._order(d) for d in details])
-            results = await asyncio.to_thread(self.orders.upsert_many, orders)
+            orders = [self._order(d) for d in details]
+            results = await asyncio.to_thread(self.save, orders)
             stored += len(orders)
             if any(r != "unchanged" for r in results):
                 self.on_stored(self.source.channel)
