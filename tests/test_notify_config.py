@@ -124,7 +124,7 @@ def test_remind_every_off_and_defaults() -> None:
             '"25.00-06.00"',
             "liveguard.toml:16: notify[0].quiet_hours: bad quiet hours '25.00-06.00'",
         ),
-        ('after = "10m"', 'after = "10 minutes"', "liveguard.toml:17: notify[0].after: "),
+        ('after = "10m"', 'after = "10x"', "liveguard.toml:17: notify[0].after: "),
         (
             'token = "${TG}"',
             'token = "123:abc"',
