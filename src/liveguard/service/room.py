@@ -21,14 +21,19 @@ from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.ending import Verdict
+from liveguard.core.readiness import Readiness
 from liveguard.core.status import State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
-
-from .events import Notice, PlanBChanged, Publisher, supervise
-from .planb import ImpactRow, PlanBService, orders_impact
-from .readiness import CHECK_EVERY_S, ReadinessService
-from .sales import SalesService
-from .status import StatusService, pool_size
+from liveguard.i18n import Catalog
+from liveguard.service.events import Notice, PlanBChanged, Publisher, supervise
+from liveguard.service.heartbeat import HeartbeatService
+from liveguard.service.notify import NotifyService
+from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
+from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService, describe
+from liveguard.service.sales import SalesService
+from liveguard.service.status import StatusService, pool_size
+from liveguard.service.telegram import TelegramApi
+from liveguard.service.telegram_commands import CommandPoller
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -74,6 +79,52 @@ class ControlRoom:
         self.readiness = ReadinessService(config, clock, os.environ)
         self.readiness_every = readiness_every  # None: only when asked (tests, snapshots)
         self.pool: HttpPool | None = None
+        self._init_phone()
+
+    def _init_phone(self) -> None:
+        """Phone alerts and commands (issue 13): the notifier listens to the room's events."""
+        self.notifier = NotifyService(
+            self.config,
+            self.home,
+            self.clock,
+            self.events,
+            lang=self.lang,
+            statuses=self.status.statuses,
+            outages=lambda: self.status.outages(2),
+            planb_running=self._planb_running,
+        )
+        self.notifier.attach()
+        self._phone_tasks: list[asyncio.Task[None]] = []
+        hb = self.config.heartbeat
+        self.heartbeat = HeartbeatService(hb, self.events, os.environ, self.lang) if hb else None
+        self.pollers: list[CommandPoller] = []
+
+    def _planb_running(self) -> bool:
+        return self.planb.switch().phase in ("pending", "activating", "active")
+
+    async def _start_phone(self, pool: HttpPool) -> None:
+        self.notifier.use_pool(pool)
+        if self.heartbeat is not None:
+            self._phone_tasks.append(
+                asyncio.create_task(self.heartbeat.run(pool), name="heartbeat")
+            )
+        if not self.config.notify:
+            return
+        self._phone_tasks.append(asyncio.create_task(self.notifier.run(), name="notify"))
+        for target in self.config.notify:
+            if target.kind == "telegram" and target.commands:
+                poller = CommandPoller(self, target, TelegramApi(pool, target, os.environ))
+                self.pollers.append(poller)
+                self._phone_tasks.append(
+                    asyncio.create_task(poller.run(), name=f"telegram {target.id}")
+                )
+
+    async def _stop_phone(self) -> None:
+        for task in self._phone_tasks:
+            task.cancel()
+        await self._wait(self._phone_tasks)
+        self._phone_tasks.clear()
+        await self.notifier.aclose()
 
     def _state_notice(self, text: str) -> None:
         self.events.publish(Notice(text, "warning", key=text))
@@ -119,14 +170,26 @@ class ControlRoom:
             self.planb.run(self._planb_stop, self.status.down_live, self._live_up_since),
             name="planb",
         )
+        await self._start_phone(self.pool)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(work, name=name))
 
     async def check_readiness(self) -> None:
         """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
-        await self.readiness.check()
+        result = await self.readiness.check()
         self.events.publish(PlanBChanged())
+        self._tell_readiness(result)
+
+    def _tell_readiness(self, result: Readiness) -> None:
+        """Readiness turning bad reaches the phone (the notifier listens for this event)."""
+        was, self._was_ready = getattr(self, "_was_ready", True), result.ready
+        if result.ready or not was:
+            return
+        t = Catalog(self.lang)
+        problems = [describe(p, t) for p in result.problems]
+        detail = {"promotion": result.promotion, "ready": False, "problems": problems}
+        self.events.publish(PlanBChanged("planb.readiness", detail))
 
     async def _judge_sales(self) -> None:
         """Sales inference: a collapsed hour on a live channel becomes a status suggestion."""
@@ -160,6 +223,7 @@ class ControlRoom:
             await self.planb.aclose()
         except Exception:  # a full disk at the very end: the journal is copied next time
             log.exception("Plan B: closing failed")
+        await self._stop_phone()
         if self.pool is not None:
             await self.pool.aclose()
             self.pool = None
