@@ -96,13 +96,18 @@ async def test_supervise_ends_between_rounds_once_stop_is_set() -> None:
     assert rounds == [0, 1, 2]
 
 
-def test_notices_published_before_anyone_listens_reach_the_first_subscriber() -> None:
+async def test_notices_from_before_the_room_starts_reach_every_later_subscriber() -> None:
     pub = Publisher()
+    phone: list[object] = []
+    pub.subscribe(phone.append)  # a subscriber from the start (the phone notifier)
     pub.publish(SalesChanged())  # nothing to redraw yet: not kept
     pub.notice("state/status.json: moved aside")
-    seen: list[object] = []
-    pub.subscribe(seen.append)
-    later: list[object] = []
-    pub.subscribe(later.append)
-    assert [type(e).__name__ for e in seen] == ["Notice"]
-    assert later == []  # handed over once
+    screen: list[object] = []
+    pub.subscribe(screen.append)  # the screen, once it is mounted
+    assert [type(e).__name__ for e in phone] == ["SalesChanged", "Notice"]
+    assert [type(e).__name__ for e in screen] == ["Notice"]
+    pub.bind()  # the room started: news from now on is only for those listening
+    pub.notice("disk full")
+    late: list[object] = []
+    pub.subscribe(late.append)
+    assert [e.text for e in late if isinstance(e, Notice)] == ["state/status.json: moved aside"]

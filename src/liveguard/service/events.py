@@ -89,14 +89,15 @@ Event = StatusChanged | SalesChanged | SourceChanged | PlanBChanged | Notice
 Subscriber = Callable[[Event], None]
 
 
-KEEP_UNHEARD = 20  # notices kept while nobody listens yet (the screen is still being built)
+KEEP_EARLY = 20  # notices kept from before the room started (the screen is still being built)
 
 
 class Publisher:
     """Hands every event to every subscriber, on the event loop it is bound to.
 
-    A notice published while nobody is subscribed (e.g. a file moved aside while the control
-    room draws its first frame) is kept and handed to the first subscriber.
+    Notices published before ``bind`` (the room starting: e.g. a file moved aside while the
+    control room draws its first frame) are kept, a few, and handed to each subscriber that
+    joins later too, so the screen, which subscribes when it is mounted, still shows them.
     """
 
     def __init__(self) -> None:
@@ -104,7 +105,7 @@ class Publisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
         self._failed: set[tuple[int, str]] = set()
-        self._unheard: deque[Notice] = deque(maxlen=KEEP_UNHEARD)
+        self._early: deque[Notice] = deque(maxlen=KEEP_EARLY)
 
     def bind(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Deliver on ``loop`` (default: the running loop) from now on."""
@@ -114,8 +115,8 @@ class Publisher:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add a subscriber; returns the function that removes it again."""
         self._subscribers.append(subscriber)
-        while self._unheard:
-            self._deliver(self._unheard.popleft())
+        for notice in list(self._early):
+            self._hand(subscriber, notice)
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:
@@ -135,17 +136,20 @@ class Publisher:
         self.publish(Notice(text, severity, key or text))
 
     def _deliver(self, event: Event) -> None:
-        if not self._subscribers and isinstance(event, Notice):
-            self._unheard.append(event)
+        if self._loop is None and isinstance(event, Notice):
+            self._early.append(event)
         for subscriber in list(self._subscribers):
-            try:
-                subscriber(event)
-            except Exception as exc:  # a subscriber's bug must not reach the publisher
-                log.exception("subscriber %r failed on %r", subscriber, type(event).__name__)
-                mark = (id(subscriber), type(exc).__name__)
-                if mark not in self._failed and not isinstance(event, Notice):
-                    self._failed.add(mark)
-                    self._deliver(Notice(f"could not show a change ({type(exc).__name__})"))
+            self._hand(subscriber, event)
+
+    def _hand(self, subscriber: Subscriber, event: Event) -> None:
+        try:
+            subscriber(event)
+        except Exception as exc:  # a subscriber's bug must not reach the publisher
+            log.exception("subscriber %r failed on %r", subscriber, type(event).__name__)
+            mark = (id(subscriber), type(exc).__name__)
+            if mark not in self._failed and not isinstance(event, Notice):
+                self._failed.add(mark)
+                self._deliver(Notice(f"could not show a change ({type(exc).__name__})"))
 
 
 async def supervise(
