@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
+from liveguard.core.config import (
+    Action,
+    Alerts,
+    Channel,
+    Check,
+    Config,
+    Network,
+    OrderSource,
+    Promotion,
+)
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.timekeeping import load_zone
 
@@ -61,7 +70,17 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions", "keys"}
+_TOP_KEYS = {
+    "shop",
+    "timezone",
+    "language",
+    "alerts",
+    "channels",
+    "sources",
+    "promotions",
+    "keys",
+    "network",
+}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -88,6 +107,7 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
+    network = _network(r, data.get("network", {}))
     return Config(
         path=file,
         shop=shop,
@@ -98,7 +118,13 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         sources=sources,
         promotions=promotions,
         keys=keys,
+        network=network,
     )
+
+
+def _network(r: Reader, raw: Any) -> Network:
+    t = r.table(raw, "network", {"use_env_proxy"})
+    return Network(use_env_proxy=r.typed(t, "use_env_proxy", "network", bool, False))
 
 
 def _alerts(r: Reader, raw: Any) -> Alerts:

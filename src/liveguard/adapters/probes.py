@@ -32,7 +32,7 @@ from liveguard.core.expectations import (
 from liveguard.core.status import ProbeResult, State
 from liveguard.core.timekeeping import Clock
 
-from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
+from .http_pool import DeadlineExceeded, HttpPool, NotLoopback, PoolBusy
 
 __all__ = ["CheckJob", "ProbeScheduler", "describe_http_error", "jobs_for", "run_check", "warm_up"]
 
@@ -137,6 +137,10 @@ async def _get(
 
 def _http_failure(exc: BaseException) -> str:
     """A person-readable reason for a failed request; raises _Unknown for our own failures."""
+    if isinstance(exc, NotLoopback):
+        raise _Unknown(str(exc))  # liveguard refused to look: the channel is not to blame
+    if isinstance(exc, httpx.DecodingError):
+        return "the reply could not be decoded"
     chain = _causes(exc)
     for cause in chain:
         if isinstance(cause, ssl.SSLCertVerificationError):

@@ -19,6 +19,7 @@ __all__ = [
     "Check",
     "Config",
     "MissingEnvError",
+    "Network",
     "OrderSource",
     "Promotion",
     "env_names",
@@ -61,6 +62,13 @@ class Alerts:
     failures_before_down: int = 3
     successes_before_up: int = 2
     auto_activate_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """``[network]``: proxies from the environment only when opted in, never for loopback."""
+
+    use_env_proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,7 @@ class Config:
     sources: tuple[OrderSource, ...] = ()
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
+    network: Network = field(default_factory=Network)
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)

@@ -19,7 +19,7 @@ from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.sales import SalesService
-from liveguard.service.status import StatusService, pool_size
+from liveguard.service.status import StatusService, make_pool
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -81,7 +81,7 @@ class ControlRoom:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Start background work (probes, feeds, the outbox) on the running event loop."""
-        self.pool = self.pool or HttpPool(pool_size(self.config))  # one client: probes, feeds
+        self.pool = self.pool or make_pool(self.config)  # one client: probes, feeds
         self.planb.use_pool(self.pool)  # … and Plan B webhooks
         if self.sales.pool is None:
             self.sales.pool = self.pool

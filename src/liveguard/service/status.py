@@ -39,7 +39,7 @@ from liveguard.core.status import (
 )
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
-__all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "pool_size"]
+__all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "make_pool", "pool_size"]
 
 Mark = Literal["up", "down", "clear"]
 Listener = Callable[[Change], None]
@@ -63,6 +63,11 @@ def pool_size(config: Config) -> int:
     wanted = sum(1 for c in config.channels for k in c.checks if k.kind != "tcp")
     wanted += len(config.sources) + 4  # Plan B webhooks and a little room
     return max(DEFAULT_MAX_CONNECTIONS, min(MAX_CONNECTIONS, wanted))
+
+
+def make_pool(config: Config) -> HttpPool:
+    """The shared pool as the config asks for it (size, ``[network] use_env_proxy``)."""
+    return HttpPool(pool_size(config), use_env_proxy=config.network.use_env_proxy)
 
 
 def exit_code(statuses: list[ChannelStatus]) -> int:
@@ -218,7 +223,7 @@ class StatusService:
             if self.config.channel(cid) is not None:
                 once.declare(cid, decl, decl.at)
         own_pool = pool is None
-        pool = pool or HttpPool(pool_size(self.config))
+        pool = pool or make_pool(self.config)
         try:
             jobs = jobs_for(self.config.channels)
             scheduler = ProbeScheduler(pool, jobs, self.clock, _ignore, environ=self.environ)
