@@ -4,18 +4,40 @@ a server sends, and remote times outside a sane window are a reason, never a cra
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import json
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from liveguard.adapters.audit_log import RING_SIZE, AuditLog
+from liveguard.adapters.config_file import parse_config
 from liveguard.adapters.http_pool import MAX_BODY_BYTES, HttpPool
-from liveguard.adapters.probes import run_check
-from liveguard.core.config import Check
-from liveguard.core.status import State
-from liveguard.core.timekeeping import FixedClock
+from liveguard.adapters.order_feed import (
+    MAX_FEED_DAYS,
+    MAX_FEED_ORDERS,
+    FeedError,
+    parse_feed,
+)
+from liveguard.adapters.probes import jobs_for, run_check
+from liveguard.adapters.state_home import StateHome
+from liveguard.adapters.status_store import OUTAGES_KEPT
+from liveguard.adapters.webhook_sender import WebhookSender
+from liveguard.core.config import Check, OrderSource
+from liveguard.core.promotion import RenderedRequest
+from liveguard.core.status import ProbeResult, State
+from liveguard.core.text import REASON_MAX
+from liveguard.core.timekeeping import FixedClock, load_zone
+from liveguard.service.sales import SalesService
+from liveguard.service.status import StatusService
+from tests.cli_runner import run_liveguard
+from tests.conftest import EVENING
 from tests.servers import LoopbackServer, reply
 
 BOMB_BYTES = 200_000_000  # what the reply inflates to
@@ -80,3 +102,215 @@ async def test_a_probe_against_a_bomb_says_so_and_stays_small(
     result = await run_check(pool, check, "tiktok", clock, {})
     assert result.outcome is State.DOWN
     assert len(result.reason) < 300
+
+
+# -- runaway order feeds -------------------------------------------------------------------
+def feed_service(home: StateHome, clock: FixedClock, pool: HttpPool, url: str) -> SalesService:
+    text = f"""
+[[channels]]
+id = "shopee"
+name = "Shopee"
+[[sources]]
+kind = "http-json"
+channel = "shopee"
+url = "{url}"
+timeout = "5s"
+"""
+    return SalesService(parse_config(text, environ={}), home, clock, pool=pool, environ={})
+
+
+def orders(count: int, days: int = 1) -> list[dict[str, object]]:
+    start = EVENING - timedelta(days=days - 1)
+    return [
+        {"id": f"R{i}", "created": (start + timedelta(days=i % days)).isoformat(), "amount": 1}
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply_orders", "reason"),
+    [
+        (orders(MAX_FEED_ORDERS + 1), f"reply has {MAX_FEED_ORDERS + 1} orders"),
+        (orders(400, days=30), "reply touches 30 days"),
+        ([{"id": "X" * 5000, "created": EVENING.isoformat(), "amount": 1}], "longer than 128"),
+    ],
+)
+async def test_a_runaway_feed_turns_stale_with_nothing_stored(
+    home: StateHome,
+    clock: FixedClock,
+    pool: HttpPool,
+    reply_orders: list[dict[str, object]],
+    reason: str,
+) -> None:
+    with LoopbackServer() as srv:
+        srv.route("/orders", reply(200, json=reply_orders))
+        sales = feed_service(home, clock, pool, srv.url("/orders"))
+        view = await sales.poll_source(0)
+    assert view.state == "stale" and reason in view.reason
+    assert list((home.dir / "orders").glob("*.json")) == []
+
+
+async def test_a_feed_within_the_bounds_is_stored(
+    home: StateHome, clock: FixedClock, pool: HttpPool
+) -> None:
+    with LoopbackServer() as srv:
+        srv.route("/orders", reply(200, json=orders(300, days=MAX_FEED_DAYS)))
+        sales = feed_service(home, clock, pool, srv.url("/orders"))
+        view = await sales.poll_source(0)
+    assert (view.state, view.orders) == ("ok", 300)
+    assert len(list((home.dir / "orders").glob("*.json"))) == MAX_FEED_DAYS
+
+
+# -- absurd remote times -------------------------------------------------------------------
+ABSURD = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "1850-01-01T00:00:00+07:00",
+    "2999-01-01T00:00:00+00:00",
+    "not a time",
+    12345,
+]
+
+
+@pytest.mark.parametrize("since", ABSURD)
+async def test_an_absurd_feed_since_is_a_reason_and_never_a_crash(
+    home: StateHome, clock: FixedClock, pool: HttpPool, since: object
+) -> None:
+    feed = {"channels": {"tiktok": {"state": "down", "since": since, "reason": "maintenance"}}}
+    config = parse_config(
+        '[alerts]\nauto_activate_after = "30m"\n[[channels]]\nid = "tiktok"\nlive = true\n'
+        '[[channels.checks]]\nkind = "feed"\nurl = "http://127.0.0.1:1/feed"\n',
+        environ={},
+    )
+    with LoopbackServer() as srv:
+        srv.route("/feed", reply(200, json=feed))
+        check = Check("feed", url=srv.url("/feed"))
+        result = await run_check(pool, check, "tiktok", clock, {})
+    assert result.outcome is State.DOWN and result.since is None
+    assert result.reason == "maintenance (unreadable time in 'since')"
+    status = StatusService(config, home, clock, environ={})
+    status.record(jobs_for(config.channels)[0], result)
+    await status.sync()
+    again = StatusService(config, home, clock, environ={})  # the next start reads it back
+    assert [s.state for s in again.statuses()] == [State.DOWN]
+    assert again.down_live() == [("tiktok", "tiktok", EVENING)]
+
+
+@pytest.mark.parametrize("created", ABSURD[:4])
+def test_an_absurd_order_time_is_an_unreadable_time(created: str) -> None:
+    source = OrderSource("http-json", "shopee", "http://127.0.0.1:1/")
+    body = json.dumps([{"id": "A", "created": created, "amount": 1}]).encode()
+    with pytest.raises(FeedError, match="unreadable time"):
+        parse_feed(body, source, load_zone("Asia/Jakarta"))
+
+
+def test_status_with_a_year_one_since_exits_with_the_state_not_70(tmp_path: Path) -> None:
+    feed = {"channels": {"tiktok": {"state": "down", "since": ABSURD[0], "reason": "x"}}}
+    with LoopbackServer() as srv:
+        srv.route("/feed", reply(200, json=feed))
+        (tmp_path / "liveguard.toml").write_text(
+            f'[[channels]]\nid = "tiktok"\nlive = true\n'
+            f'[[channels.checks]]\nkind = "feed"\nurl = "{srv.url("/feed")}"\n'
+        )
+        done = run_liveguard("--home", str(tmp_path), "status", "--json")
+    assert done.returncode == 2, done.stderr
+    (channel,) = json.loads(done.stdout)["channels"]
+    assert channel["state"] == "down" and "unreadable time" in channel["reason"]
+
+
+async def test_auto_activation_waits_from_when_liveguard_first_saw_the_outage(
+    home: StateHome, clock: FixedClock
+) -> None:
+    config = parse_config(
+        '[alerts]\nauto_activate_after = "30m"\n[[channels]]\nid = "tiktok"\nlive = true\n'
+        '[[channels.checks]]\nkind = "feed"\nurl = "http://127.0.0.1:1/feed"\n',
+        environ={},
+    )
+    status = StatusService(config, home, clock, environ={})
+    job = jobs_for(config.channels)[0]
+    long_ago = EVENING - timedelta(hours=5)  # what the feed claims
+    down = ProbeResult(State.DOWN, "down", EVENING, since=long_ago, settled=True)
+    status.record(job, down)
+    assert status.statuses()[0].since == long_ago  # shown as the feed says…
+    assert status.down_live() == [("tiktok", "tiktok", EVENING)]  # …but waited from now
+    clock.advance(timedelta(minutes=10))
+    status.record(job, replace(down, at=clock.now()))
+    await status.sync()
+    restarted = StatusService(config, home, clock, environ={})
+    assert restarted.down_live() == [("tiktok", "tiktok", EVENING)]
+
+
+# -- state files stay small ----------------------------------------------------------------
+async def test_a_flip_flopping_megabyte_reason_keeps_status_json_small(
+    home: StateHome, clock: FixedClock
+) -> None:
+    config = parse_config(
+        '[[channels]]\nid = "tiktok"\nlive = true\n'
+        '[[channels.checks]]\nkind = "feed"\nurl = "http://127.0.0.1:1/feed"\n',
+        environ={},
+    )
+    status = StatusService(config, home, clock, environ={})
+    job = jobs_for(config.channels)[0]
+    huge = "[/]\x1b]52;c;AAAA\x07" + "x" * 1_900_000
+    for n in range(1200):
+        clock.advance(timedelta(seconds=5))
+        state = State.DOWN if n % 2 == 0 else State.UP
+        status.record(job, ProbeResult(state, huge, clock.now(), settled=True))
+        if n % 100 == 0:
+            await status.sync()
+    await status.sync()
+    size = (home.dir / "status.json").stat().st_size
+    assert size < 400_000, size
+    assert len(status.outages(days=365)) <= OUTAGES_KEPT + 1
+    assert all(len(o.reason) <= REASON_MAX for o in status.outages(days=365))
+
+
+def test_the_audit_ring_stays_small_whatever_a_detail_holds(home: StateHome) -> None:
+    log = AuditLog(home, actor="ani")
+    for _ in range(RING_SIZE):
+        log.record("planb.attempt", {"error": "y" * 2_000_000, "list": list(range(10_000))})
+    assert (home.dir / "audit.json").stat().st_size < 1_500_000
+
+
+# -- no stuck sender -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("headers", "path", "reason"),
+    [
+        ({"X-Note": "héllo ✓"}, "/hook", "a header holds characters HTTP cannot send"),
+        ({"X-Ok": "1"}, "/ho ok\x00", "the URL is not valid"),
+        ({"X Bad Name": "1"}, "/hook", "the request could not be built"),
+    ],
+)
+async def test_a_webhook_that_cannot_be_sent_fails_with_a_reason(
+    pool: HttpPool, headers: dict[str, str], path: str, reason: str
+) -> None:
+    with LoopbackServer() as srv:
+        srv.route("/hook", reply(200))
+        result = await WebhookSender(pool).send(
+            RenderedRequest("POST", srv.url("") + path, headers, b"{}"), 2
+        )
+        assert srv.requests == []
+    assert result.http_status is None and result.permanent
+    assert reason in result.error
+
+
+async def test_a_non_ascii_token_fails_the_action_in_the_view_and_the_log(
+    home: StateHome, clock: FixedClock
+) -> None:
+    from tests.test_promo_outbox import ENV, Harness, attempts, plan_config
+
+    with LoopbackServer() as receiver:
+        receiver.route("/start", reply(200))
+        receiver.route("/end", reply(200))
+        env = {**ENV, "HOOK_TOKEN": "tök-ü\u2028"}
+        h = Harness(plan_config(receiver.url("")), home, clock, env=env)
+        try:
+            await asyncio.wait_for(h.run(), 30)
+        finally:
+            await h.service.aclose()
+        assert receiver.hits("/start") == 0
+    hook = h.service.view().actions[0]
+    assert hook.status == "failed" and "header holds characters" in hook.error
+    [logged] = [a for a in attempts(home) if a["kind"] == "webhook"]
+    assert logged["result"] == "failed" and "header holds characters" in logged["error"]
+    assert "tök" not in json.dumps(h.service.log())

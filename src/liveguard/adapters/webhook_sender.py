@@ -57,12 +57,12 @@ class WebhookSender:
             return SendResult(None, f"liveguard busy: {exc}", duration_ms=took())
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, NotLoopback) as exc:
             return SendResult(None, _refused(exc), duration_ms=took(), permanent=True)
+        except (UnicodeError, ValueError, TypeError, httpx.LocalProtocolError) as exc:
+            # httpx and h11 check headers and URLs while building the request; the message
+            # could quote the value (a token), so only the kind of problem is said
+            return SendResult(None, _unsendable(exc), duration_ms=took(), permanent=True)
         except httpx.HTTPError as exc:
             return SendResult(None, _describe(exc), duration_ms=took())
-        except (UnicodeError, ValueError, TypeError) as exc:
-            # httpx checks headers and URLs while building the request; the message could
-            # quote the value (a token), so only the kind of problem is said
-            return SendResult(None, _unsendable(exc), duration_ms=took(), permanent=True)
         except Exception as exc:  # anything else: a readable failure, never a stuck action
             reason = f"could not send ({type(exc).__name__})"
             return SendResult(None, reason, duration_ms=took())
@@ -87,6 +87,8 @@ def _refused(exc: Exception) -> str:
 def _unsendable(exc: Exception) -> str:
     if isinstance(exc, UnicodeError):
         return "a header holds characters HTTP cannot send (use plain ASCII)"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "the request could not be built (a header name or value HTTP forbids)"
     return f"the request could not be built ({type(exc).__name__})"
 
 

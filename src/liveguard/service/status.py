@@ -22,7 +22,7 @@ from liveguard.adapters.audit_log import AuditLog
 from liveguard.adapters.http_pool import DEFAULT_MAX_CONNECTIONS, HttpPool
 from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for, warm_up
 from liveguard.adapters.state_home import StateError, StateHome, current_actor
-from liveguard.adapters.status_store import StatusStore, channel_docs
+from liveguard.adapters.status_store import OUTAGES_KEPT, StatusStore, channel_docs
 from liveguard.core.config import Alerts, Config
 from liveguard.core.inference import LiveDrop
 from liveguard.core.status import (
@@ -157,8 +157,13 @@ class StatusService:
 
     def down_live(self) -> list[tuple[str, str, datetime]]:
         """Live channels that are DOWN now: (id, name, since), as Plan B's auto-activation takes."""
+        # The wait counts from liveguard's own first sight of the outage: a feed's claimed
+        # "since" (hours ago, or year 1) must not shorten it.
+        if not self._loaded:
+            self.load()
+        now = self.clock.now()
         return [
-            (s.channel, s.name, s.since or self.clock.now())
+            (s.channel, s.name, self.book.down_seen(s.channel) or now)
             for s in self.book.snapshot()
             if s.live and s.state is State.DOWN
         ]
@@ -290,6 +295,9 @@ class StatusService:
         if change.closed is not None:
             self._closed.append(change.closed)
             self._history.append(change.closed)
+            # a channel flapping all night must not grow memory: as many as the file keeps
+            del self._history[:-OUTAGES_KEPT]
+            del self._closed[:-OUTAGES_KEPT]
         for listener in list(self._listeners):
             try:
                 listener(change)
