@@ -22,8 +22,11 @@ from urllib.parse import urlsplit
 from liveguard.adapters.history_store import KEEP_DAYS, HistoryStore, compact_old_days
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.importers import (
+    Cancelled,
     ExportFileError,
+    ImportCancelled,
     ParsedExport,
+    Progress,
     RowError,
     no_cyclic_gc,
     parse_export,
@@ -39,7 +42,14 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
-__all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
+__all__ = [
+    "FeedView",
+    "ImportCancelled",
+    "ImportOutcome",
+    "ImportPreview",
+    "SaleInputError",
+    "SalesService",
+]
 
 Notify = Callable[[str], None]
 AREA = "sales"
@@ -262,8 +272,11 @@ class SalesService:
         format_name: str = "auto",
         channel: str | None = None,
         mapping: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
     ) -> ParsedExport:
-        """Parse a whole export and write nothing. Safe to run in a worker thread."""
+        """Parse a whole export and write nothing. Safe to run in a worker thread; raises
+        ImportCancelled when ``cancelled()`` turns true while it reads."""
         if channel is not None and self.config.channel(channel) is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise ExportFileError(f"unknown channel {channel!r} (known: {known})")
@@ -275,6 +288,8 @@ class SalesService:
             channel=channel,
             known_channels=known_ids,
             mapping=mapping,
+            progress=progress,
+            cancelled=cancelled,
         )
 
     def apply_export(
@@ -315,27 +330,51 @@ class SalesService:
         dry_run: bool = False,
         skip_bad_rows: bool = False,
         mapping: Mapping[str, str] | None = None,
+        cancelled: Cancelled | None = None,
+        on_saving: Callable[[], None] | None = None,
     ) -> ImportOutcome:
+        """Read, then store all or nothing. ``cancelled`` is asked while reading (then
+        ImportCancelled, nothing written); ``on_saving`` is called once storing begins."""
         # One pause of the cyclic GC for reading and storing: re-enabled in between, its first
         # collection would walk every parsed order.
         with no_cyclic_gc():
             parsed = self.read_export(
-                path, format_name=format_name, channel=channel, mapping=mapping
+                path,
+                format_name=format_name,
+                channel=channel,
+                mapping=mapping,
+                cancelled=cancelled,
             )
+            if cancelled is not None and cancelled():
+                raise ImportCancelled(f"{path.name}: import cancelled; nothing written")
+            if on_saving is not None:
+                on_saving()
             outcome = self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
             del parsed  # freed before the collector is back
         return outcome
 
     def preview_import(
-        self, path: Path, *, format_name: str = "auto", channel: str | None = None
+        self,
+        path: Path,
+        *,
+        format_name: str = "auto",
+        channel: str | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
     ) -> ImportPreview | str:
-        """Parse for a preview (thread-safe: writes nothing); a string says why it cannot."""
+        """Parse for a preview (thread-safe: writes nothing); a string says why it cannot.
+        Raises ImportCancelled when ``cancelled()`` turns true while it reads."""
         try:
-            return ImportPreview(
-                self, path, self.read_export(path, format_name=format_name, channel=channel)
+            parsed = self.read_export(
+                path,
+                format_name=format_name,
+                channel=channel,
+                progress=progress,
+                cancelled=cancelled,
             )
         except ExportFileError as exc:
             return str(exc)
+        return ImportPreview(self, path, parsed)
 
     def _not_yet_compacted(self, orders: list[Order]) -> list[Order]:
         """Orders of days already folded into history are left alone (no double counting)."""
