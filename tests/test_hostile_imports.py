@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from liveguard.adapters.importers import WATCH_EVERY, ExportFileError
@@ -128,19 +129,25 @@ def test_cancelling_while_reading_writes_nothing(
     assert sales.orders.days() == []
 
 
+async def start_reading(pilot: Pilot[None], path: Path) -> tuple[ImportScreen, Static]:
+    """Open the import dialog on ``path`` and wait until it shows the reading's progress."""
+    await pilot.press("i")
+    screen = pilot.app.screen
+    assert isinstance(screen, ImportScreen)
+    screen.query_one("#import-path", Input).value = str(path)
+    await pilot.press("enter")
+    preview = screen.query_one("#import-preview", Static)
+    while "row" not in str(preview.render()):  # progress: the reading goes on
+        await pilot.pause(0.05)
+    return screen, preview
+
+
 async def test_esc_stops_an_endless_import_in_the_room_with_nothing_written(
     endless: EndlessExport, home: StateHome, clock: FixedClock
 ) -> None:
     app = make_app(home, clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("i")
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
-        screen.query_one("#import-path", Input).value = str(endless.path)
-        await pilot.press("enter")
-        preview = screen.query_one("#import-preview", Static)
-        while "row" not in str(preview.render()):  # progress: the reading goes on
-            await pilot.pause(0.05)
+        screen, preview = await start_reading(pilot, endless.path)
         assert app.is_running
         await pilot.press("escape")  # stops the reading, the dialog stays
         await app.workers.wait_for_complete()
@@ -158,12 +165,7 @@ async def test_quitting_during_an_endless_import_does_not_hang(
 ) -> None:
     app = make_app(home, clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("i")
-        app.screen.query_one("#import-path", Input).value = str(endless.path)
-        await pilot.press("enter")
-        preview = app.screen.query_one("#import-preview", Static)
-        while "row" not in str(preview.render()):
-            await pilot.pause(0.05)
+        await start_reading(pilot, endless.path)
         app.exit()
     # leaving run_test waited for the app, its workers and their threads
     assert endless.finished.wait(30)
