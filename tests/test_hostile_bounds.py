@@ -37,7 +37,7 @@ from liveguard.core.timekeeping import FixedClock, load_zone
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService
 from tests.cli_runner import run_liveguard
-from tests.conftest import EVENING
+from tests.conftest import EVENING, make_app
 from tests.servers import LoopbackServer, reply
 from tests.test_feed import feed_config
 
@@ -304,3 +304,29 @@ async def test_a_non_ascii_token_fails_the_action_in_the_view_and_the_log(
     [logged] = [a for a in attempts(home) if a["kind"] == "webhook"]
     assert logged["result"] == "failed" and "header holds characters" in str(logged["error"])
     assert "tök" not in json.dumps(h.service.log())
+
+
+async def test_the_room_starts_and_keeps_running_against_a_hostile_feed_and_bombs(
+    home: StateHome, clock: FixedClock, world: LoopbackServer
+) -> None:
+    feed = {"channels": {"tiktok": {"state": "down", "since": ABSURD[0], "reason": "maintenance"}}}
+    world.route("/feed", reply(200, json=feed))
+    text = (
+        '[[channels]]\nid = "tiktok"\nname = "TikTok Shop"\nlive = true\n'
+        f'[[channels.checks]]\nkind = "feed"\nurl = "{world.url("/feed")}"\nevery = "1s"\n'
+        f'[[channels.checks]]\nkind = "http"\nurl = "{world.url("/gzip")}"\nevery = "1s"\n'
+        'expect = ["body.live == true"]\n'
+        f'[[channels.checks]]\nkind = "statuspage"\nurl = "{world.url("/deflate")}"\n'
+    )
+    config = parse_config(text, environ={})
+    for _start in range(2):  # the second start reads back what the first one stored
+        app = make_app(home, clock, "en", config)
+        async with app.run_test(size=(120, 40)) as pilot:
+            status = app.room.status
+            for _ in range(3000):  # bounded wait for the first probe round; not a timing test
+                if status.statuses()[0].state is State.DOWN:
+                    break
+                await pilot.pause(0.01)
+            shown = status.statuses()[0]
+            assert shown.state is State.DOWN and "unreadable time" in shown.reason
+            assert app.is_running
