@@ -21,13 +21,14 @@ from textual.widgets import Input, Static
 
 from liveguard.adapters.importers import WATCH_EVERY, ExportFileError
 from liveguard.adapters.state_home import StateHome
+from liveguard.core.bounds import ORDER_ID_MAX
 from liveguard.core.timekeeping import FixedClock
 from liveguard.service.sales import ImportCancelled
 from liveguard.ui.screens.import_file import ImportScreen
 from tests.cli_runner import ROOT
 from tests.conftest import make_app, make_room
-from tests.fixtures_sales import TIKTOK_HEADERS
-from tests.hostile_files import HOSTILE_XLSX
+from tests.fixtures_sales import SHOPEE_HEADERS, TIKTOK_HEADERS, write_xlsx
+from tests.hostile_files import HOSTILE_XLSX, good_rows
 
 # No hostile file may make the reader walk more than this many rows (a hang guard that
 # needs no clock: the reader asks ``cancelled()`` every WATCH_EVERY rows).
@@ -189,3 +190,19 @@ def test_ctrl_c_stops_an_endless_cli_import_with_nothing_written(
     assert child.returncode == 130, err
     assert err == "import of endless.csv cancelled; nothing written\n" and out == ""
     assert list((home / "state" / "orders").glob("*.json")) == []
+
+
+def test_an_export_cell_cannot_put_a_megabyte_order_id_in_the_day_file(
+    home: StateHome, clock: FixedClock, tmp_path: Path
+) -> None:
+    rows = good_rows(2)
+    rows[1][0] = "H" * 1_000_000
+    rows[0][1] = "Selesai " + "s" * 100_000
+    path = write_xlsx(tmp_path / "long.xlsx", SHOPEE_HEADERS, rows)
+    sales = make_room(home, clock).sales
+    outcome = sales.import_file(path, channel="shopee", skip_bad_rows=True)
+    assert [(e.row, e.text()) for e in outcome.rejected] == [
+        (3, f"No. Pesanan: longer than {ORDER_ID_MAX} characters")
+    ]
+    assert outcome.results["added"] == 1
+    assert all(f.stat().st_size < 2_000 for f in (home.dir / "orders").glob("*.json"))

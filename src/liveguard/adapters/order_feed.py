@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from liveguard.core.bounds import bounded_text
+from liveguard.core.bounds import ORDER_ID_MAX, ORDER_STATUS_MAX, bounded_text
 from liveguard.core.config import MissingEnvError, OrderSource, resolve_env
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
@@ -33,8 +33,6 @@ _EPOCH_MIN, _EPOCH_MAX = 1_000_000_000, 9_999_999_999
 # the feed turns stale with the reason and nothing is stored.
 MAX_FEED_ORDERS = 20_000  # four busy days of a big seller
 MAX_FEED_DAYS = 8  # local days one reply may touch: today and last week
-MAX_ID_CHARS = 128
-MAX_STATUS_CHARS = 80
 
 
 class FeedError(Exception):
@@ -115,8 +113,8 @@ def _order(index: int, item: Any, fields: dict[str, str], channel: str, zone: tz
     order_id = get("id")
     if not isinstance(order_id, str | int) or isinstance(order_id, bool):
         raise FeedError(f"{where}: {fields['id']}: not an id: {bounded_text(repr(order_id), 60)}")
-    if len(str(order_id)) > MAX_ID_CHARS:
-        raise FeedError(f"{where}: {fields['id']}: longer than {MAX_ID_CHARS} characters")
+    if len(str(order_id)) > ORDER_ID_MAX:
+        raise FeedError(f"{where}: {fields['id']}: longer than {ORDER_ID_MAX} characters")
     created_raw = get("created")
     try:
         if isinstance(created_raw, int | float) and _EPOCH_MIN <= created_raw <= _EPOCH_MAX:
@@ -134,5 +132,5 @@ def _order(index: int, item: Any, fields: dict[str, str], channel: str, zone: tz
         amount = 0 if amount_raw in (None, "") else parse_amount(amount_raw)
     except AmountError as exc:
         raise FeedError(f"{where}: {fields['amount']}: {exc}") from None
-    raw_status = bounded_text(str(status_raw or ""), MAX_STATUS_CHARS)
+    raw_status = bounded_text(str(status_raw or ""), ORDER_STATUS_MAX)
     return Order(channel, str(order_id), created, amount, status, raw_status, "feed")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["STORED_TEXT_MAX", "bounded_text", "bounded_value"]
+__all__ = ["ORDER_ID_MAX", "ORDER_STATUS_MAX", "STORED_TEXT_MAX", "bounded_text", "bounded_value"]
 
 STORED_TEXT_MAX = 1000  # characters of one stored string (a reason is capped at 200 on entry)
 STORED_ITEMS_MAX = 64  # entries of one stored list or table inside a record
 STORED_DEPTH_MAX = 6
+ORDER_ID_MAX = 128  # an order id from a feed or an export (longer: refused, never stored)
+ORDER_STATUS_MAX = 80  # a marketplace's raw status text, as kept with the order
 
 ELLIPSIS = "…"
 

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from operator import itemgetter
 from pathlib import Path
 
+from liveguard.core.bounds import ORDER_ID_MAX, ORDER_STATUS_MAX
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, DateReader, classify_status, parse_datetime
@@ -143,7 +144,7 @@ class _Reader:
             text = cell_text(main)
             known = self.statuses[key] = (
                 classify_status(text, cell_text(side)) if text else None,
-                text,
+                text[:ORDER_STATUS_MAX],
             )
         return known
 
@@ -181,6 +182,9 @@ class _Reader:
                     if not order_id:
                         self.fail(number, plan.order_id, "", "empty order id")
                         continue
+                if len(order_id) > ORDER_ID_MAX:  # stored in the day file: kept small
+                    self.fail(number, plan.order_id, "", f"longer than {ORDER_ID_MAX} characters")
+                    continue
                 status: OrderStatus | None = OrderStatus.PAID
                 raw_status = ""
                 if has_status:
