@@ -25,7 +25,7 @@ from liveguard.adapters.order_feed import (
     FeedError,
     parse_feed,
 )
-from liveguard.adapters.probes import jobs_for, run_check
+from liveguard.adapters.probes import CheckJob, jobs_for, run_check
 from liveguard.adapters.state_home import StateHome
 from liveguard.adapters.status_store import OUTAGES_KEPT
 from liveguard.adapters.webhook_sender import WebhookSender
@@ -163,6 +163,11 @@ def feed_channel_config() -> Config:
     )
 
 
+def feed_status(home: StateHome, clock: FixedClock) -> tuple[StatusService, CheckJob]:
+    status = StatusService(feed_channel_config(), home, clock, environ={})
+    return status, jobs_for(status.config.channels)[0]
+
+
 # -- absurd remote times -------------------------------------------------------------------
 ABSURD = [
     "0001-01-01T00:00:00+14:00",
@@ -219,9 +224,7 @@ def test_status_with_a_year_one_since_exits_with_the_state_not_70(tmp_path: Path
 async def test_auto_activation_waits_from_when_liveguard_first_saw_the_outage(
     home: StateHome, clock: FixedClock
 ) -> None:
-    config = feed_channel_config()
-    status = StatusService(config, home, clock, environ={})
-    job = jobs_for(config.channels)[0]
+    status, job = feed_status(home, clock)
     long_ago = EVENING - timedelta(hours=5)  # what the feed claims
     down = ProbeResult(State.DOWN, "down", EVENING, since=long_ago, settled=True)
     status.record(job, down)
@@ -230,7 +233,7 @@ async def test_auto_activation_waits_from_when_liveguard_first_saw_the_outage(
     clock.advance(timedelta(minutes=10))
     status.record(job, replace(down, at=clock.now()))
     await status.sync()
-    restarted = StatusService(config, home, clock, environ={})
+    restarted = StatusService(status.config, home, clock, environ={})
     assert restarted.down_live() == [("tiktok", "tiktok", EVENING)]
 
 
@@ -238,9 +241,7 @@ async def test_auto_activation_waits_from_when_liveguard_first_saw_the_outage(
 async def test_a_flip_flopping_megabyte_reason_keeps_status_json_small(
     home: StateHome, clock: FixedClock
 ) -> None:
-    config = feed_channel_config()
-    status = StatusService(config, home, clock, environ={})
-    job = jobs_for(config.channels)[0]
+    status, job = feed_status(home, clock)
     huge = "[/]\x1b]52;c;AAAA\x07" + "x" * 1_900_000
     for n in range(1200):
         clock.advance(timedelta(seconds=5))
