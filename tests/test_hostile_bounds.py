@@ -331,3 +331,13 @@ async def test_the_room_starts_and_keeps_running_against_a_hostile_feed_and_bomb
             shown = status.statuses()[0]
             assert shown.state is State.DOWN and "unreadable time" in shown.reason
             assert app.is_running
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_an_order_feed_bomb_is_too_large_and_stores_nothing(
+    world: LoopbackServer, pool: HttpPool, home: StateHome, clock: FixedClock, coding: str
+) -> None:
+    sales = feed_service(home, clock, pool, world.url(f"/{coding}"))
+    view = await sales.poll_source(0)
+    assert (view.state, view.reason) == ("stale", "reply too large")
+    assert list((home.dir / "orders").glob("*.json")) == []
