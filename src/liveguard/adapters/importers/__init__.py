@@ -15,6 +15,7 @@ from pathlib import Path
 from .formats import FORMATS, ColumnPlan, ExportFormat, detect_format, generic_format
 from .reader import ParsedExport, RowError, read_orders
 from .tables import MAX_ROW_NUMBER, Cell, ExportFileError, open_table
+from .vocabulary import StatusMapError, parse_status_map, vocabulary
 
 __all__ = [
     "FORMAT_NAMES",
@@ -22,8 +23,10 @@ __all__ = [
     "ImportCancelled",
     "ParsedExport",
     "RowError",
+    "StatusMapError",
     "no_cyclic_gc",
     "parse_export",
+    "parse_status_map",
 ]
 
 FORMAT_NAMES = ("auto", "shopee", "tiktok", "lazada", "csv")
@@ -53,6 +56,7 @@ def parse_export(
     channel: str | None = None,
     known_channels: Iterable[str] = (),
     mapping: Mapping[str, str] | None = None,
+    status_map: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> ParsedExport:
@@ -72,7 +76,8 @@ def parse_export(
         if not target:
             raise ExportFileError(f"{path}: which channel are these orders from? use --channel ID")
         table.rows = _watched(table.rows, path, progress or _ignore, cancelled or _never)
-        return read_orders(table, fmt, plan, target, zone, path)
+        words = vocabulary(fmt.name).with_seller_map(status_map or {})
+        return read_orders(table, fmt, plan, target, zone, path, words)
 
 
 def _watched(
