@@ -197,7 +197,6 @@ def test_an_export_cell_cannot_put_a_megabyte_order_id_in_the_day_file(
 ) -> None:
     rows = good_rows(2)
     rows[1][0] = "H" * 1_000_000
-    rows[0][1] = "Selesai " + "s" * 100_000
     path = write_xlsx(tmp_path / "long.xlsx", SHOPEE_HEADERS, rows)
     sales = make_room(home, clock).sales
     outcome = sales.import_file(path, channel="shopee", skip_bad_rows=True)

@@ -104,7 +104,9 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
     """
     try:
         at = _parse_datetime(value, zone)
-    except OverflowError:
+    except DateError:
+        raise
+    except (OverflowError, ValueError):  # year 1 at +14:00; an offset of -30:00
         at = None
     if at is None or not is_sane_instant(at):
         shown = value if isinstance(value, int | float | datetime) else str(value)[:40]
