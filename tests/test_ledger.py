@@ -161,6 +161,18 @@ def test_normal_hour_is_not_inferred() -> None:
     assert infer_drop("tiktok", recent, earlier, NOW) is None
 
 
+@pytest.mark.parametrize(("recent", "inferred"), [(0, True), (2, True), (3, False), (4, False)])
+def test_collapse_means_a_quarter_of_the_usual_hour_or_less(recent: int, inferred: bool) -> None:
+    """Usually 8 orders in this hour: 2 (a quarter) is a collapse, 3 or 4 is a slow hour."""
+    drop = infer_drop("tiktok", recent, [8] * 7, NOW)
+    assert (drop is not None) is inferred
+
+
+def test_the_usual_hour_needs_at_least_four_orders() -> None:
+    assert infer_drop("tiktok", 0, [4] * 7, NOW) is not None
+    assert infer_drop("tiktok", 0, [3, 4, 3, 4, 3, 4, 3], NOW) is None
+
+
 def test_quiet_shop_never_cries_wolf() -> None:
     recent, earlier = window_counts(
         _history([3, 2, 3, 3, 2, 3, 3], recent=0), "tiktok", NOW, DropRule()

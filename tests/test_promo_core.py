@@ -112,7 +112,9 @@ def test_decide_retries_only_what_may_pass_later(
 
 def test_retry_delays_grow_with_bounded_jitter_and_give_up() -> None:
     delays = [decide(n, http_status=500, jitter=0.5).delay_s for n in range(1, MAX_ATTEMPTS)]
-    assert delays == list(RETRY_DELAYS_S)
+    # the schedule the README promises, written out (not the constant compared with itself)
+    assert delays == [1, 2, 5, 10, 30, 60, 120, 300]
+    assert MAX_ATTEMPTS == 9 and RETRY_DELAYS_S == (1, 2, 5, 10, 30, 60, 120, 300)
     low = decide(1, http_status=500, jitter=0.0).delay_s
     high = decide(1, http_status=500, jitter=0.999).delay_s
     assert 0.75 <= low < high < 1.25

@@ -12,6 +12,7 @@ from liveguard.adapters.state_home import StateError
 from liveguard.core.status import ChannelStatus, State
 from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.i18n import Catalog
+from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, exit_code
 
 from .context import CliError, Context
@@ -39,7 +40,8 @@ def run_status(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
     service = StatusService(config, ctx.state(), ctx.clock)
     try:
-        statuses = asyncio.run(service.check_once())
+        drops = SalesService(config, ctx.state(), ctx.clock).live_drops()
+        statuses = asyncio.run(service.check_once(drops=drops))
     except StateError as exc:
         raise CliError(str(exc)) from None
     now = ctx.clock.now()
