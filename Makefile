@@ -42,7 +42,7 @@ STRESS_TESTS := tests/test_state_store.py tests/test_promo_crash.py tests/test_c
 	tests/test_expectation_fuzz.py
 
 stress: $(STAMP)
-	$(BIN)/python -m pytest -q --big $(STRESS_TESTS)
+	$(BIN)/python -m pytest -q --big --timeout 3600 $(STRESS_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

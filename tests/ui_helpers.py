@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-DEADLINE_S = 20.0
+DEADLINE_S = 45.0  # only guards against a hang; nothing here is a timing assertion
 
 
 def screen_text(app: Any) -> str:
@@ -33,3 +33,25 @@ async def until(
         if loop.time() > give_up:
             raise AssertionError(f"never saw: {what}\n{screen_text(pilot.app)}")
         await pilot.pause(0.05)
+
+
+class OutageLooks:
+    """Counts the Plan B loop's looks at the live outages (one per turn of the loop), so a
+    test can wait for the loop to have run instead of sleeping. While ``held``, no look
+    fires auto-activation: the test decides who is first, the seller or the timer."""
+
+    def __init__(self, planb: Any, *, held: bool = False) -> None:
+        self.count = 0
+        self.held = held
+        real = planb.consider_outage
+
+        def consider(down: Any) -> Any:
+            self.count += 1
+            return None if self.held else real(down)
+
+        planb.consider_outage = consider
+
+    async def more(self, pilot: Any, turns: int = 2) -> None:
+        """Wait until the loop has looked ``turns`` more times (a whole turn after now)."""
+        target = self.count + turns
+        await until(pilot, f"{turns} more turns of the Plan B loop", lambda: self.count >= target)
