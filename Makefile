@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench stress clean
+.PHONY: demo test lint typecheck pytest installed bench stress clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "liveguard needs Python 3.11 or newer (python3 on PATH)"; exit 1; }
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/liveguard demo
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck pytest installed
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -31,6 +31,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# What users install: the wheel in a fresh venv, the installed command run (scripts/check_installed.py).
+installed: $(STAMP)
+	$(BIN)/python scripts/check_installed.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
