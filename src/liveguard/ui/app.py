@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingsMap
@@ -39,7 +38,7 @@ class LiveguardApp(App[None]):
     TITLE = "liveguard"
     ENABLE_COMMAND_PALETTE = True
     # Textual sets these classes on every screen, the ones under a dialog included.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (WIDE_MIN_COLUMNS, "-wide"),
     ]

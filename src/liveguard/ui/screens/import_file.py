@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from liveguard.service.sales import ImportOutcome, ImportPreview
 
 from ..path_suggester import PathSuggester
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from liveguard.i18n import Catalog
@@ -24,10 +23,8 @@ FORMATS = ("auto", "shopee", "tiktok", "lazada", "csv")
 SHOWN_BAD_ROWS = 8
 
 
-class ImportScreen(ModalScreen[str | None]):
+class ImportScreen(Dialog[str | None]):
     """Dismisses with the confirmation text after an import, or None."""
-
-    BINDINGS = [Binding("escape", "cancel", show=False)]
 
     def __init__(self, room: ControlRoom, t: Catalog, path: str = "") -> None:
         super().__init__(id="import-file")
@@ -38,7 +35,7 @@ class ImportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="import-box", classes="sales-dialog") as box:
+        with Vertical(id="import-box", classes="dialog sales-dialog") as box:
             box.border_title = t("sales.import.title")
             yield Label(t("sales.import.path"))
             yield Input(
@@ -70,9 +67,6 @@ class ImportScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.start_preview()
 
@@ -95,8 +89,8 @@ class ImportScreen(ModalScreen[str | None]):
             self.start_preview()
         elif event.button.id == "import-confirm":
             self.confirm()
-        else:
-            self.dismiss(None)
+        else:  # the Cancel button: what Esc does
+            self.action_close()
 
     def start_preview(self) -> None:
         text = self.query_one("#import-path", Input).value.strip()
