@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         help="check every channel once and print its state "
         "(exit 0 all up, 1 degraded, 2 a live channel down, 3 unknown)",
     )
-    status.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
+    status.add_argument("--json", action="store_true", help="print JSON (docs/reference.md)")
     status.set_defaults(func=run_status)
 
     mark = sub.add_parser("mark", help="declare a channel's live status (clear = back to probes)")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
-from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.config import Channel, Config
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.sales import SalesService
@@ -109,9 +109,6 @@ class ControlRoom:
             await self.pool.aclose()
             self.pool = None
 
-    def close(self) -> None:
-        self.home.close()
-
     # -- views -------------------------------------------------------------------------
     def now(self) -> datetime:
         return self.clock.now()
@@ -127,14 +124,6 @@ class ControlRoom:
     @property
     def channels(self) -> tuple[Channel, ...]:
         return self.config.channels
-
-    @property
-    def promotions(self) -> tuple[Promotion, ...]:
-        return self.config.promotions
-
-    @property
-    def armed_promotion(self) -> Promotion | None:
-        return self.config.armed_promotion
 
     def notices(self) -> list[str]:
         """One-line notices for the seller (e.g. a state file moved aside); each shown once."""
