@@ -138,6 +138,24 @@ def test_summary_of_an_empty_shop_has_no_shares() -> None:
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 21.00 WIB
 
 
+def test_an_order_is_stored_as_a_plain_document_and_read_back_whole() -> None:
+    wib = datetime(2026, 11, 28, 21, 5, tzinfo=WIB)
+    order = Order("tiktok", "577001", wib, 250_000, OrderStatus.RETURNED, "Completed", "import")
+    doc = order.to_doc()
+    assert doc == {
+        "channel": "tiktok", "id": "577001", "created": "2026-11-28T14:05:00+00:00",
+        "amount": 250_000, "status": "returned", "raw_status": "Completed", "source": "import",
+    }  # fmt: skip
+    assert Order.from_doc(doc) == order and Order.from_doc(doc).key == ("tiktok", "577001")
+    old = {k: v for k, v in doc.items() if k not in ("raw_status", "source")}
+    assert (Order.from_doc(old).raw_status, Order.from_doc(old).source) == ("", "manual")
+    assert Order("wa", "free", wib, 0).counts_as_sale  # a gift is still a paid order
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Order("wa", "x", datetime(2026, 11, 28, 21, 5), 1)
+    with pytest.raises(ValueError, match="must not be negative"):
+        Order("wa", "x", wib, -1)
+
+
 def _history(per_day: list[int], recent: int) -> list[Order]:
     orders = []
     for days_ago, count in enumerate([recent, *per_day]):
