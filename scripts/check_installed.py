@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,50 +116,21 @@ def check_commands(liveguard: Path, work: Path, env: dict[str, str]) -> None:
 
 def check_demo(liveguard: Path, work: Path, env: dict[str, str]) -> None:
     """``liveguard demo`` in a pseudo-terminal: it paints, plays a few seconds, q quits it."""
-    import pty
+    sys.path.insert(0, str(ROOT))
+    from tests.pty_session import PtySession
 
     step(f"demo (headless in a pseudo-terminal, {DEMO_PLAY_S:g} s)")
     env = dict(env, TERM="xterm-256color", COLUMNS="120", LINES="40")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: become `liveguard demo`
-        os.chdir(work)
-        os.execve(str(liveguard), [str(liveguard), "--lang", "en", "demo", "--speed", "4"], env)
-    seen = b""
-
-    def read(until: float, done: bytes | None = None) -> None:
-        nonlocal seen
-        while time.monotonic() < until and not (done and done in seen):
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:  # the child is gone
-                    return
-                if not chunk:
-                    return
-                seen += chunk
-
-    status = None
-    try:
-        read(time.monotonic() + DEADLINE_S, b"Toko Demo")
-        if b"Toko Demo" not in seen:
-            raise Failed(f"the demo never painted:\n{seen[-2000:]!r}")
-        read(time.monotonic() + DEMO_PLAY_S)
-        os.write(fd, b"q")
-        give_up = time.monotonic() + DEADLINE_S
-        while status is None and time.monotonic() < give_up:
-            read(time.monotonic() + 0.2)
-            waited, code = os.waitpid(pid, os.WNOHANG)
-            status = code if waited else None
-    finally:
-        if status is None:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        os.close(fd)
-    if status is None:
-        raise Failed("the demo did not exit after q")
-    if os.waitstatus_to_exitcode(status) != 0 or b"Traceback" in seen:
-        raise Failed(f"the demo quit with {os.waitstatus_to_exitcode(status)}:\n{seen[-3000:]!r}")
+    demo = PtySession([str(liveguard), "--lang", "en", "demo", "--speed", "4"], env, work)
+    painted = demo.read_until(lambda out: b"Toko Demo" in out, DEADLINE_S)
+    if painted:
+        demo.read_until(lambda out: False, DEMO_PLAY_S)
+        demo.send(b"q")
+    code = demo.wait(DEADLINE_S)
+    if not painted:
+        raise Failed(f"the demo never painted:\n{demo.seen[-2000:]!r}")
+    if code != 0 or b"Traceback" in demo.seen:
+        raise Failed(f"the demo quit with {code}:\n{demo.seen[-3000:]!r}")
 
 
 def main() -> int:
