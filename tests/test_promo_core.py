@@ -15,6 +15,7 @@ from liveguard.core.promotion import (
     Switch,
     TemplateValues,
     TransitionError,
+    arm,
     cancel,
     decide,
     entries_for,
@@ -77,6 +78,36 @@ def test_grace_zero_activates_at_once_and_key_again_deactivates_with_grace() -> 
     assert settle(deactivating, done + settled, NOW).phase == "idle"
     with pytest.raises(TransitionError):
         press(deactivating, PROMO, NOW, token="y", actor="ani")
+
+
+def test_cancel_and_arm_keep_only_what_the_next_state_needs() -> None:
+    later = NOW + timedelta(seconds=3)
+    pending = press(Switch(promotion="plan-b"), PROMO, NOW, token="t", actor="ani", reason="x")
+    assert pending.countdown(NOW) == 5.0 and pending.countdown(later) == 2.0
+    assert pending.countdown(NOW + timedelta(minutes=1)) == 0.0
+    # a cancelled countdown forgets the activation: back to armed, by whoever pressed
+    assert cancel(pending, later) == Switch(promotion="plan-b", since=later, actor="ani")
+    active = Switch("plan-b", "active", "A1", "TikTok down", "tiktok", "ani", NOW, None, NOW)
+    stopping = press(active, PROMO, NOW, token="t", actor="budi")
+    assert (stopping.phase, stopping.due, stopping.actor) == (
+        "pending_off",
+        NOW + PROMO.grace,
+        "budi",
+    )
+    assert stopping.countdown(NOW) == 5.0 and active.countdown(NOW) is None
+    kept = cancel(stopping, later)  # keep Plan B running: the activation stays whole
+    assert kept == Switch(
+        "plan-b", "activating", "A1", "TikTok down", "tiktok", "budi", later, None, NOW
+    )
+    with pytest.raises(TransitionError) as nothing:
+        cancel(active, later)
+    assert nothing.value.key == "planb.error.nothing_to_cancel"
+    assert arm(Switch(promotion="plan-b"), "wa-only", later, "ani") == Switch(
+        promotion="wa-only", since=later, actor="ani"
+    )
+    with pytest.raises(TransitionError) as busy:
+        arm(active, "wa-only", later, "ani")
+    assert (busy.value.key, busy.value.params) == ("planb.error.arm_busy", {"promotion": "plan-b"})
 
 
 def test_switch_round_trips_through_json() -> None:
