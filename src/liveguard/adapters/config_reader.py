@@ -14,7 +14,16 @@ from liveguard.core.timekeeping import DurationError, parse_duration
 
 from .toml_lines import key_lines, line_of
 
-__all__ = ["ConfigError", "Reader", "check_url", "closest", "is_loopback", "join", "kind_of"]
+__all__ = [
+    "ConfigError",
+    "Reader",
+    "check_url",
+    "closest",
+    "env_in_values",
+    "is_loopback",
+    "join",
+    "kind_of",
+]
 
 T = TypeVar("T")
 
@@ -140,6 +149,18 @@ class Reader:
         return [(f"{full}[{i}]", item) for i, item in enumerate(raw)]
 
 
+def env_in_values(r: Reader, value: Any, path: str) -> None:
+    """Every ``${NAME}`` anywhere in a nested value (a webhook body) must be set."""
+    if isinstance(value, str):
+        r.env_present(value, path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            env_in_values(r, v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            env_in_values(r, v, f"{path}[{i}]")
+
+
 def check_url(url: str, fail: Callable[[str], Exception]) -> None:
     """http(s) only; plain http only to loopback, so secrets never cross a network in clear."""
     try:
@@ -155,6 +176,10 @@ def check_url(url: str, fail: Callable[[str], Exception]) -> None:
 
 
 def is_loopback(host: str) -> bool:
+    """A literal loopback address, or a name meant for loopback (``localhost``,
+    ``*.localhost``). Names are only a first check: the pool refuses plain http at request
+    time unless the name resolves to loopback addresses only."""
+    host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from liveguard.core.bounds import bounded_text, bounded_value
 from liveguard.core.promotion import OutboxEntry, Switch
 
 from .atomic_storage import atomic_write_bytes
@@ -92,8 +93,13 @@ def _bounded(state: PlanBState) -> PlanBState:
     keep = set(ids[-KEEP_ACTIVATIONS:]) | {current}
     return replace(
         state,
-        entries=tuple(e for e in state.entries if e.activation_id in keep),
+        entries=tuple(
+            replace(e, error=bounded_text(e.error))
+            for e in state.entries
+            if e.activation_id in keep
+        ),
         ticks={k: v for k, v in state.ticks.items() if k in keep},
+        journal=tuple(bounded_value(r) for r in state.journal),
     )
 
 
@@ -123,8 +129,9 @@ def _decode(raw: dict[str, Any]) -> PlanBState:
 class OutboxLease:
     """Held by the one process that sends from the outbox; others leave sending to it."""
 
-    def __init__(self, home: StateHome) -> None:
-        self._lock = FileLock(str(home.dir / "outbox.lock"), timeout=0, mode=0o600)
+    def __init__(self, home: StateHome, name: str = "outbox.lock") -> None:
+        # the phone's outbox holds its own lease ("notify.lock") with the same rules
+        self._lock = FileLock(str(home.dir / name), timeout=0, mode=0o600)
 
     def try_acquire(self) -> bool:
         if self._lock.is_locked:

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from liveguard.adapters.importers import FORMAT_NAMES, ExportFileError
+from liveguard.adapters.importers import (
+    FORMAT_NAMES,
+    ExportFileError,
+    StatusMapError,
+    parse_status_map,
+)
 from liveguard.adapters.state_home import StateError
 from liveguard.core.ledger import ChannelDay, DaySummary
 from liveguard.core.money import format_rupiah
 from liveguard.core.timekeeping import format_clock, zone_abbreviation
 from liveguard.i18n import Catalog
-from liveguard.service.sales import ImportOutcome, SaleInputError, SalesService
+from liveguard.service.sales import ImportCancelled, ImportOutcome, SaleInputError, SalesService
 
 from .context import EXIT_USAGE, CliError, Context
 
 EXIT_REJECTED = 1  # an import refused because of bad rows (nothing written)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def register(sub: Any) -> None:
@@ -59,6 +67,14 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         help="for --format csv: which column holds id, created, amount or status (repeatable)",
+    )
+    imp.add_argument(
+        "--status-map",
+        metavar="WORD=MEANING",
+        action="append",
+        default=[],
+        help="what a status word of the file means: paid, unpaid, cancelled or returned "
+        "(repeatable; adds to [imports] status_map in the config)",
     )
     imp.set_defaults(func=run_import)
 
@@ -116,14 +132,26 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
     sales = _service(ctx)
     path = Path(args.file).expanduser()
     try:
-        outcome = sales.import_file(
-            path,
-            format_name=args.format,
-            channel=args.channel,
-            dry_run=args.dry_run,
-            skip_bad_rows=args.skip_bad_rows,
-            mapping=_mapping(args.map),
-        )
+        status_map = parse_status_map(args.status_map)
+    except StatusMapError as exc:
+        raise CliError(f"--status-map {exc}", EXIT_USAGE) from None
+    stop = _InterruptStops()
+    try:
+        with stop:
+            outcome = sales.import_file(
+                path,
+                format_name=args.format,
+                channel=args.channel,
+                dry_run=args.dry_run,
+                skip_bad_rows=args.skip_bad_rows,
+                mapping=_mapping(args.map),
+                status_map=status_map,
+                cancelled=stop.requested,
+                on_saving=stop.hold,
+            )
+    except (ImportCancelled, KeyboardInterrupt):
+        print(Catalog(ctx.lang)("importing.cli_cancelled", file=path.name), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (ExportFileError, StateError) as exc:
         raise CliError(str(exc)) from None
     if outcome.written:
@@ -136,13 +164,50 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_REJECTED if refused else 0
 
 
+class _InterruptStops:
+    """Ctrl-C during an import: while the file is read, the first one asks the reader to stop
+    (it looks every few thousand rows), a second one stops at once; nothing is written either
+    way. Once saving has begun (a few atomic writes), Ctrl-C waits for it to end, so an
+    import is never left half-saved."""
+
+    def __init__(self) -> None:
+        self._asked = False
+        self._saving = False
+        self._previous: Any = None
+
+    def requested(self) -> bool:
+        return self._asked
+
+    def hold(self) -> None:
+        self._saving = True
+
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        if self._saving:
+            return
+        if self._asked:
+            raise KeyboardInterrupt
+        self._asked = True
+
+    def __enter__(self) -> _InterruptStops:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _print_import(outcome: ImportOutcome, t: Catalog, ctx: Context, refused: bool) -> None:
     channel = ctx.config().channel(outcome.channel)
     for error in outcome.rejected:
-        print(t("sales.cli.import_row", row=error.row, error=error.text()), file=sys.stderr)
+        line = t("imports.cli.row", file=outcome.file, row=error.row, error=error.text())
+        print(line, file=sys.stderr)
     if refused and not outcome.dry_run:
         print(t("sales.cli.import_refused", count=len(outcome.rejected)), file=sys.stderr)
         return
+    for skip in outcome.skipped:
+        print(t("imports.cli.skipped_row", file=outcome.file, row=skip.row, reason=skip.text()))
     print(
         t(
             "sales.cli.import_summary",
@@ -155,6 +220,8 @@ def _print_import(outcome: ImportOutcome, t: Catalog, ctx: Context, refused: boo
             rows=outcome.rows_read,
         )
     )
+    if outcome.skipped:
+        print(t("imports.cli.skipped", count=len(outcome.skipped)))
     if outcome.dry_run:
         print(t("sales.cli.import_dry"))
     if outcome.rejected and not refused:

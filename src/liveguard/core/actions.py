@@ -75,6 +75,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "audit_log", "l", "planb.key_log", "planb.key_log_long", "planb.group", footer=False
     ),
+    ActionSpec(
+        "planb_check", "r", "readiness.key", "readiness.key_long", "planb.group", footer=False
+    ),
     ActionSpec("declare", "d", "keys.declare", "keys.declare_long", "keys.group_status"),
     ActionSpec("outages", "o", "keys.outages", "keys.outages_long", "keys.group_status"),
     ActionSpec(
@@ -88,6 +91,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("sale_entry", "s", "sales.key_sale", "sales.key_sale_long", "sales.group"),
     ActionSpec("import_file", "i", "sales.key_import", "sales.key_import_long", "sales.group"),
+    ActionSpec(
+        "phone", "n", "notify.room.key", "notify.room.key_long", "notify.room.group", footer=False
+    ),
 )
 
 ACTION_NAMES: tuple[str, ...] = tuple(a.name for a in ACTIONS)

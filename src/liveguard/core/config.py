@@ -6,21 +6,31 @@ Strings may hold ``${NAME}`` placeholders; they stay unresolved here and are res
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, Literal
 
 __all__ = [
+    "DEFAULT_EVENTS",
+    "NOTIFY_EVENTS",
     "Action",
     "Alerts",
     "Channel",
     "Check",
     "Config",
+    "Heartbeat",
     "MissingEnvError",
+    "Network",
+    "NotifyTarget",
     "OrderSource",
     "Promotion",
+    "QuietHours",
+    "ShopeeSource",
+    "content_id",
     "env_names",
     "resolve_env",
 ]
@@ -61,6 +71,14 @@ class Alerts:
     failures_before_down: int = 3
     successes_before_up: int = 2
     auto_activate_after: timedelta | None = None
+    remind_every: timedelta | None = timedelta(hours=2)  # "still down" reminders; None = off
+
+
+@dataclass(frozen=True)
+class Network:
+    """``[network]``: proxies from the environment only when opted in, never for loopback."""
+
+    use_env_proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,8 +122,27 @@ class OrderSource:
 
 
 @dataclass(frozen=True)
+class ShopeeSource:
+    """``[[sources]] kind = "shopee"``: orders from the Shopee Open Platform for the seller's
+    own shop. partner_id, partner_key and shop_id are usually ``${ENV}`` placeholders."""
+
+    channel: str
+    partner_id: str
+    partner_key: str
+    shop_id: str
+    every: timedelta = timedelta(minutes=2)
+    timeout: timedelta = timedelta(seconds=10)
+    api: str = "https://partner.shopeemobile.com"
+
+    @property
+    def id(self) -> str:
+        return f"shopee:{self.channel}"
+
+
+@dataclass(frozen=True)
 class Action:
     kind: ActionKind
+    id: str = ""  # stable identity the outbox refers to: given, or derived from the content
     url: str = ""
     method: str = "POST"
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -117,6 +154,8 @@ class Action:
     name: str = ""
     timeout: timedelta = timedelta(seconds=10)
     undo: Action | None = None
+    check_url: str = ""  # readiness: answers 2xx when the webhook's service is up
+    test_url: str = ""  # fire drill: receives a signed request marked as a test
 
     @property
     def label(self) -> str:
@@ -130,6 +169,19 @@ class Action:
         return f"{len(self.steps)} steps"
 
 
+def content_id(action: Action) -> str:
+    """An id derived from what an action does (its target), so that an action keeps its
+    identity when the config is reordered and loses it when its target changes."""
+    what = {
+        "webhook": [action.method, action.url],
+        "link": [action.url],
+        "message": [action.text],
+        "checklist": list(action.steps),
+    }[action.kind]
+    digest = hashlib.sha256(json.dumps([action.kind, *what]).encode()).hexdigest()
+    return f"{action.kind}-{digest[:8]}"
+
+
 @dataclass(frozen=True)
 class Promotion:
     id: str
@@ -138,6 +190,91 @@ class Promotion:
     channel: str = ""  # the live channel this plan stands in for; fills {channel}
     grace: timedelta = timedelta(seconds=5)
     actions: tuple[Action, ...] = ()
+    ends_after: timedelta | None = None  # stop by itself this long after it started
+    ends_at: time | None = None  # … or at this local time (the first one after the start)
+    when_live_returns: Literal["ask", "stop", "keep"] = "ask"
+    live_back_for: timedelta = timedelta(minutes=30)  # how long live is up before that
+
+
+NotifyKind = Literal["telegram", "ntfy", "webhook", "email"]
+# What a notification target may ask for (``events = [...]``); "pending" and "sales" only
+# when asked, the rest by default.
+NOTIFY_EVENTS = ("down", "pending", "up", "reminder", "sales", "planb", "readiness", "watchdog")
+DEFAULT_EVENTS = ("down", "up", "reminder", "planb", "readiness", "watchdog")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local clock minutes ``start``..``end`` (may wrap past midnight: 23.00-06.00)."""
+
+    start: int
+    end: int
+
+    def holds(self, minute_of_day: int) -> bool:
+        if self.start <= self.end:
+            return self.start <= minute_of_day < self.end
+        return minute_of_day >= self.start or minute_of_day < self.end
+
+    def text(self) -> str:
+        return (
+            f"{self.start // 60:02d}.{self.start % 60:02d}-{self.end // 60:02d}.{self.end % 60:02d}"
+        )
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """One ``[[notify]]`` target. Kind-specific fields are empty for the other kinds."""
+
+    id: str
+    kind: NotifyKind
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    language: str | None = None
+    quiet_hours: QuietHours | None = None
+    after: timedelta = timedelta(0)
+    timeout: timedelta = timedelta(seconds=10)
+    # telegram
+    token: str = ""
+    chats: tuple[str, ...] = ()
+    commands: bool = False
+    api: str = "https://api.telegram.org"
+    # ntfy and webhook
+    url: str = ""
+    priority: int = 3
+    tags: tuple[str, ...] = ()
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | Mapping[str, Any] | None = None
+    form: Mapping[str, str] | None = None
+    # email
+    host: str = ""
+    port: int = 0
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    sender: str = ""
+    to: tuple[str, ...] = ()
+
+    def wants(self, event: str) -> bool:
+        return event in self.events
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The config strings whose resolved values must never be shown."""
+        kind_secrets = {
+            "telegram": (self.token,),
+            "ntfy": (self.url, *self.headers.values()),
+            "webhook": (self.url, *self.headers.values()),
+            "email": (self.username, self.password),
+        }
+        return tuple(s for s in kind_secrets[self.kind] if s)
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    url: str
+    every: timedelta = timedelta(minutes=1)
+    timeout: timedelta = timedelta(seconds=10)
+    fail_url: str = ""  # "" = derived from url (Healthchecks ``/fail``, Kuma ``status=down``)
 
 
 @dataclass(frozen=True)
@@ -149,8 +286,17 @@ class Config:
     alerts: Alerts = field(default_factory=Alerts)
     channels: tuple[Channel, ...] = ()
     sources: tuple[OrderSource, ...] = ()
+    shopee: tuple[ShopeeSource, ...] = ()  # the [[sources]] of kind "shopee", in file order
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
+    network: Network = field(default_factory=Network)
+    # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned
+    status_map: Mapping[str, str] = field(default_factory=dict)
+    notify: tuple[NotifyTarget, ...] = ()
+    heartbeat: Heartbeat | None = None
+
+    def target(self, target_id: str) -> NotifyTarget | None:
+        return next((t for t in self.notify if t.id == target_id), None)
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)

@@ -13,11 +13,25 @@ from functools import lru_cache
 
 from .orders import OrderStatus
 
-__all__ = ["DateError", "DateReader", "classify_status", "parse_datetime", "parse_seller_time"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "DateError",
+    "DateReader",
+    "classify_status",
+    "is_sane_instant",
+    "parse_datetime",
+    "parse_seller_time",
+]
 
 
 class DateError(ValueError):
-    """Raised with a message a seller can read."""
+    """Raised with a message a seller can read; ``detail`` is why the text is no date, when
+    that is more than "not a date" (e.g. "no such time")."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 # Excel's day zero (it counts the fictional 29 Feb 1900, so day 1 = 1900-01-01 in practice).
@@ -40,6 +54,20 @@ _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "mei": 5, "jun": 6, "jul": 7,
     "aug": 8, "agu": 8, "agt": 8, "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "des": 12,
 }  # fmt: skip
+
+
+# Times from outside (exports, feeds, status feeds) are believed only inside this window;
+# outside it they are "unreadable time", never an overflow deeper in (year 1 at +14:00).
+EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
+LATEST = datetime(2120, 1, 1, tzinfo=UTC)
+
+
+def is_sane_instant(at: datetime) -> bool:
+    """True for an aware instant inside [EARLIEST, LATEST)."""
+    try:
+        return at.tzinfo is not None and EARLIEST <= at < LATEST
+    except OverflowError:  # comparing converts to UTC, which can overflow
+        return False
 
 
 def parse_seller_time(text: str, now: datetime, zone: tzinfo) -> datetime:
@@ -71,8 +99,22 @@ def parse_seller_time(text: str, now: datetime, zone: tzinfo) -> datetime:
 def parse_datetime(value: object, zone: tzinfo) -> datetime:
     """An aware UTC instant from any date form an export, feed or seller gives.
 
-    Naive values (no offset) are read in ``zone``. Raises DateError.
+    Naive values (no offset) are read in ``zone``. Raises DateError, also for a time
+    outside 1980-2119 (``unreadable time``).
     """
+    try:
+        at = _parse_datetime(value, zone)
+    except DateError:
+        raise
+    except (OverflowError, ValueError):  # year 1 at +14:00; an offset of -30:00
+        at = None
+    if at is None or not is_sane_instant(at):
+        shown = value if isinstance(value, int | float | datetime) else str(value)[:40]
+        raise DateError(f"unreadable time: {shown!r} (outside 1980-2119)")
+    return at
+
+
+def _parse_datetime(value: object, zone: tzinfo) -> datetime:
     if type(value) is str:
         # Fast path for the common export forms (called once per order on big imports).
         m = (_DMY if value[2:3] in ("/", ".", "-") else _YMD).match(value)
@@ -87,9 +129,9 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
                     int(m.group("y")), int(m.group("m")), int(m.group("d")), zone
                 )
             except ValueError as exc:
-                raise DateError(f"not a date: {value!r} ({exc})") from None
+                raise DateError(f"not a date: {value!r} ({exc})", str(exc)) from None
             if hour > 23 or minute > 59 or second > 59:
-                raise DateError(f"not a date: {value!r} (no such time)")
+                raise DateError(f"not a date: {value!r} (no such time)", "no such time")
             if midnight is not None:
                 return midnight + timedelta(hours=hour, minutes=minute, seconds=second)
             naive = datetime(
@@ -117,7 +159,7 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
         if m is not None:
             month = _MONTHS.get(m.group("mon")[:3].lower())
             if month is None:
-                raise DateError(f"not a date: {value!r} (unknown month)")
+                raise DateError(f"not a date: {value!r} (unknown month)", "unknown month")
     if m is None:
         try:
             return parse_datetime(datetime.fromisoformat(text), zone)
@@ -133,7 +175,7 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
             int(m.group("S") or 0),
         )
     except ValueError as exc:
-        raise DateError(f"not a date: {value!r} ({exc})") from None
+        raise DateError(f"not a date: {value!r} ({exc})", str(exc)) from None
     return naive.replace(tzinfo=_offset(m.group("tz"), zone)).astimezone(UTC)
 
 
@@ -185,9 +227,12 @@ class DateReader:
         if m is None or m.group("H") is not None or m.group("tz") is not None:
             return None
         try:
-            return _midnight_utc(int(m.group("y")), int(m.group("m")), int(m.group("d")), self.zone)
-        except ValueError:
+            midnight = _midnight_utc(
+                int(m.group("y")), int(m.group("m")), int(m.group("d")), self.zone
+            )
+        except (ValueError, OverflowError):
             return None
+        return midnight if midnight is None or is_sane_instant(midnight) else None
 
 
 _UNSEEN = datetime.min

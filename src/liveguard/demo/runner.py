@@ -1,4 +1,5 @@
-"""The demo's outside world, running: three loopback servers and the story on one thread.
+"""The demo's outside world, running: four loopback servers (status, order feeds, the webhook
+receiver and Shopee's Open Platform) and the story on one thread.
 
 The servers and the story share a background thread with its own event loop, so the
 control room's loop (in the main thread) talks to them over real sockets exactly as it
@@ -22,14 +23,25 @@ from typing import Any
 
 from liveguard.core.timekeeping import Clock, SystemClock
 
-from .config import DemoUrls, demo_config_text
+from .config import (
+    DEMO_PARTNER_ID,
+    DEMO_PARTNER_KEY,
+    DEMO_SHOP_ID,
+    PHONE_CHAT,
+    PHONE_TOKEN,
+    DemoUrls,
+    demo_config_text,
+)
 from .http import HttpServer
+from .phone import BotApi
 from .shop import Shop
+from .shopee import ShopeePlatform
 from .story import DEFAULT_SEED, Story
 
 __all__ = ["DemoWorld"]
 
 STEP_S = 0.2  # how often (wall seconds) the running story catches up with the clock
+SELLER_READS_S = 2.0  # the demo seller's pause between reading the alert and answering
 
 
 class DemoWorld:
@@ -44,19 +56,26 @@ class DemoWorld:
         """``play=False`` starts only the servers; then drive ``story.advance_to`` yourself."""
         self.clock: Clock = clock or SystemClock()
         self.shop = Shop(clock=self.clock)
+        self.shopee = ShopeePlatform(
+            DEMO_PARTNER_ID, DEMO_PARTNER_KEY, DEMO_SHOP_ID, "Toko Demo", clock=self.clock
+        )
+        self.shop.platform = self.shopee
         self.story = Story(self.shop, started_at=self.clock.now(), speed=speed, seed=seed)
         self.speed = speed
         self.play = play
         self.status_server = HttpServer("status", self.shop.status_reply)
         self.feed_server = HttpServer("feed", self.shop.feed_reply)
         self.receiver = HttpServer("receiver", self.shop.receiver_reply)
+        self.shopee_server = HttpServer("shopee", self.shopee.reply)
+        self.phone = BotApi(token=PHONE_TOKEN, username="tokodemo_bot")
+        self._seller_task: asyncio.Task[None] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="demo", daemon=True)
         self._story_task: asyncio.Task[None] | None = None
 
     @property
     def servers(self) -> tuple[HttpServer, ...]:
-        return (self.status_server, self.feed_server, self.receiver)
+        return (self.status_server, self.feed_server, self.receiver, self.shopee_server)
 
     @property
     def urls(self) -> DemoUrls:
@@ -64,6 +83,8 @@ class DemoWorld:
             status=self.status_server.url("").rstrip("/"),
             feed=self.feed_server.url("").rstrip("/"),
             receiver=self.receiver.url("").rstrip("/"),
+            shopee=self.shopee_server.url("").rstrip("/"),
+            phone=self.phone.url(),
         )
 
     def start(self) -> DemoWorld:
@@ -106,6 +127,8 @@ class DemoWorld:
     async def _start(self) -> None:
         for server in self.servers:
             await server.start()
+        await self.phone.start()
+        self._seller_task = asyncio.create_task(self._seller())
         if self.play:
             self._story_task = asyncio.create_task(self._play())
         else:
@@ -116,8 +139,24 @@ class DemoWorld:
             self._story_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._story_task
+        if self._seller_task is not None:
+            self._seller_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._seller_task
         for server in self.servers:
             await server.close()
+        await self.phone.close()
+
+    async def _seller(self) -> None:
+        """The seller holding the phone: reads a DOWN alert and asks for Plan B (without
+        confirming it, so the story's own Plan B goes on as scripted)."""
+        asked = False
+        while not asked:
+            await asyncio.sleep(STEP_S)
+            if any("/planb" in text for text in self.phone.texts(PHONE_CHAT)):
+                await asyncio.sleep(SELLER_READS_S)
+                self.phone.say(PHONE_CHAT, "/planb", user="Sari")
+                asked = True
 
     async def _play(self) -> None:
         loop = asyncio.get_running_loop()

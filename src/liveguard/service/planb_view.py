@@ -99,7 +99,15 @@ def build_view(service: PlanBService) -> PlanBView:
             for step, target in (("do", action), ("undo", action.undo)):
                 if target is None:
                     continue
-                entry = next((e for e in mine.values() if e.index == i and e.step == step), None)
+                entry = next(
+                    (
+                        e
+                        for e in mine.values()
+                        if e.step == step
+                        and (e.action_id == action.id if e.action_id else e.index == i)
+                    ),
+                    None,
+                )
                 if step == "undo" and entry is None:
                     continue
                 actions.append(_action_view(service, promo, i, step, target, entry, values, now))
@@ -213,6 +221,12 @@ def describe_entry(entry: Mapping[str, Any], t: Callable[..., str]) -> str:
             mark=d.get("mark", ""),
             reason=d.get("reason", "") or "-",
         )
+    if kind == "notify.attempt":
+        where = f"{d.get('target', '')}#{d['to']}" if d.get("to") else d.get("target", "")
+        result = str(d.get("result", "")) + (f": {d['error']}" if d.get("error") else "")
+        return t("notify.log.attempt", target=where, event=d.get("event", ""), result=result)
+    if kind == "notify.command":
+        return t("notify.log.command", command=d.get("command", ""), result=d.get("result", ""))
     return t("planb.log.other", kind=kind) + (f" {d}" if d else "")
 
 

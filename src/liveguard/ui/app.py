@@ -147,6 +147,9 @@ class LiveguardApp(App[None]):
     def action_planb_cancel(self) -> None:
         self.query_one(PlanBRegion).cancel_countdown()
 
+    def action_planb_check(self) -> None:
+        self.run_worker(self.room.check_readiness(), group="readiness", exclusive=True)
+
     def action_planb_copy(self) -> None:
         self.query_one(PlanBRegion).copy_message()
 
@@ -167,6 +170,12 @@ class LiveguardApp(App[None]):
 
         if not isinstance(self.screen, AuditLogScreen):
             self.push_screen(AuditLogScreen(self.room, self.t))
+
+    def action_phone(self) -> None:
+        from .screens.phone import PhoneScreen
+
+        if not isinstance(self.screen, PhoneScreen):
+            self.push_screen(PhoneScreen(self.room, self.t))
 
     def _planb_done(self, message: str | None) -> None:
         if message:
