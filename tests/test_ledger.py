@@ -138,6 +138,24 @@ def test_summary_of_an_empty_shop_has_no_shares() -> None:
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 21.00 WIB
 
 
+def test_an_order_is_stored_as_a_plain_document_and_read_back_whole() -> None:
+    wib = datetime(2026, 11, 28, 21, 5, tzinfo=WIB)
+    order = Order("tiktok", "577001", wib, 250_000, OrderStatus.RETURNED, "Completed", "import")
+    doc = order.to_doc()
+    assert doc == {
+        "channel": "tiktok", "id": "577001", "created": "2026-11-28T14:05:00+00:00",
+        "amount": 250_000, "status": "returned", "raw_status": "Completed", "source": "import",
+    }  # fmt: skip
+    assert Order.from_doc(doc) == order and Order.from_doc(doc).key == ("tiktok", "577001")
+    old = {k: v for k, v in doc.items() if k not in ("raw_status", "source")}
+    assert (Order.from_doc(old).raw_status, Order.from_doc(old).source) == ("", "manual")
+    assert Order("wa", "free", wib, 0).counts_as_sale  # a gift is still a paid order
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Order("wa", "x", datetime(2026, 11, 28, 21, 5), 1)
+    with pytest.raises(ValueError, match="must not be negative"):
+        Order("wa", "x", wib, -1)
+
+
 def _history(per_day: list[int], recent: int) -> list[Order]:
     orders = []
     for days_ago, count in enumerate([recent, *per_day]):
@@ -159,6 +177,18 @@ def test_collapse_against_the_same_hour_is_inferred() -> None:
 def test_normal_hour_is_not_inferred() -> None:
     recent, earlier = window_counts(_history([10] * 7, recent=6), "tiktok", NOW, DropRule())
     assert infer_drop("tiktok", recent, earlier, NOW) is None
+
+
+@pytest.mark.parametrize(("recent", "inferred"), [(0, True), (2, True), (3, False), (4, False)])
+def test_collapse_means_a_quarter_of_the_usual_hour_or_less(recent: int, inferred: bool) -> None:
+    """Usually 8 orders in this hour: 2 (a quarter) is a collapse, 3 or 4 is a slow hour."""
+    drop = infer_drop("tiktok", recent, [8] * 7, NOW)
+    assert (drop is not None) is inferred
+
+
+def test_the_usual_hour_needs_at_least_four_orders() -> None:
+    assert infer_drop("tiktok", 0, [4] * 7, NOW) is not None
+    assert infer_drop("tiktok", 0, [3, 4, 3, 4, 3, 4, 3], NOW) is None
 
 
 def test_quiet_shop_never_cries_wolf() -> None:

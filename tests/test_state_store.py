@@ -40,6 +40,52 @@ def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
 
 
+def record_syncs(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[str]:
+    """Every fsync (of a file, of ``folder``, of another folder) and rename, in order."""
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode):
+            events.append("file")
+        elif folder.exists() and st.st_ino == folder.stat().st_ino:
+            events.append("folder")
+        else:
+            events.append("other folder")
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return events
+
+
+@pytest.mark.skipif(not POSIX, reason="folders can be fsynced on POSIX only")
+def test_a_write_fsyncs_the_file_before_the_rename_and_the_folder_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the folder fsync a power cut may forget the rename, i.e. the new file."""
+    events = record_syncs(monkeypatch, tmp_path)
+    atomic_write_bytes(tmp_path / "x.json", b"new")
+    assert events == ["file", "rename", "folder"]
+
+
+@pytest.mark.skipif(not POSIX, reason="folders can be fsynced on POSIX only")
+def test_an_import_fsyncs_the_orders_folder_after_its_last_rename(
+    home: StateHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))  # the orders folder exists from here on
+    events = record_syncs(monkeypatch, home.dir / "orders")
+    store.upsert_many([order(n * 24 * 60) for n in range(3)])
+    assert events.count("rename") == 3 and events.count("folder") == 1
+    assert events[-1] == "folder"
+
+
 @pytest.mark.skipif(not POSIX, reason="file modes are POSIX")
 def test_state_files_are_owner_only(home: StateHome) -> None:
     OrderStore(home, WIB).upsert(order(1))

@@ -57,10 +57,6 @@ class ChannelTally:
     def total_cancelled(self) -> int:
         return sum(self.cancelled)
 
-    @property
-    def is_empty(self) -> bool:
-        return not (any(self.orders) or any(self.cancelled))
-
     def before_hour(self, hour: int) -> ChannelTally:
         """Only the hours before ``hour``: the closest a compacted day gets to a clock cut."""
 
@@ -181,7 +177,7 @@ class Change:
         return cls(ChangeKind.RATIO, (current - earlier) / earlier)
 
     def as_json(self) -> float | None:
-        """The interface.md ``vs_yesterday`` value: a ratio, or null when there is none."""
+        """``vs_yesterday`` in ``today --json``: a ratio, or null when there is none."""
         return None if self.ratio is None else round(self.ratio, 4)
 
     def percent(self) -> str:

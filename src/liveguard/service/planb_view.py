@@ -74,7 +74,6 @@ class PlanBView:
     links: tuple[str, ...]
     impact: tuple[ImpactRow, ...] | None
     promotion_count: int
-    down: tuple[str, ...] = ()  # names of live channels DOWN now: the banner suggests Plan B
 
 
 def build_view(service: PlanBService) -> PlanBView:
@@ -141,7 +140,6 @@ def build_view(service: PlanBService) -> PlanBView:
         links=tuple(links),
         impact=impact,
         promotion_count=len(service.config.promotions),
-        down=tuple(name for _, name, _ in service.down),
     )
 
 
