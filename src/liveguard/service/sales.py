@@ -400,10 +400,10 @@ class SalesService:
             await asyncio.sleep(INFER_EVERY_S)
 
     def maintain(self) -> list[date]:
+        today = local_day(self.clock.now(), self.zone)
         try:
-            return compact_old_days(
-                self.orders, self.history, self.zone, local_day(self.clock.now(), self.zone)
-            )
+            self.orders.fold_closed_days(today)  # a closed day's segments join its day file
+            return compact_old_days(self.orders, self.history, self.zone, today)
         except StateError as exc:
             self.home.notices.append(str(exc))
             return []
