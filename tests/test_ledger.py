@@ -343,6 +343,39 @@ def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
     assert day.tally(cut) == tally_orders(orders, WIB, before=cut.astimezone(WIB).time())
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, _DAY_US - 1),
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(list(OrderStatus)),
+            st.integers(0, 10**9),
+        ),
+        max_size=40,
+    ),
+    st.integers(-_HOUR_US, _DAY_US),
+    st.integers(-_HOUR_US, _DAY_US),
+)
+def test_revenue_between_sums_the_paid_orders_of_the_window(
+    rows: list[tuple[int, str, OrderStatus, int]], start_us: int, end_us: int
+) -> None:
+    orders = [
+        Order(channel, str(i), _MIDNIGHT_WIB + timedelta(microseconds=us), amount, status)
+        for i, (us, channel, status, amount) in enumerate(rows)
+    ]
+    start = _MIDNIGHT_WIB + timedelta(microseconds=start_us)
+    end = _MIDNIGHT_WIB + timedelta(microseconds=end_us)
+    expected: dict[str, int] = {}
+    for o in orders:
+        if start <= o.created < end and o.counts_as_sale and o.amount:
+            expected[o.channel] = expected.get(o.channel, 0) + o.amount
+    day = DayOrders.of(orders, WIB)
+    assert day.revenue_between(start, end) == expected
+    assert day.tally() == tally_orders(orders, WIB)  # tallies kept per cut stay right after it
+    assert day.tally() == day.tally() and day.tally() is not day.tally()
+
+
 _EDGES = st.sampled_from([0, 1, _HOUR_US - 1, _HOUR_US, _HOUR_US + 1, -1])
 
 

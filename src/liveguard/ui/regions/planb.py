@@ -38,6 +38,7 @@ def first_key(keys: dict[str, str], action: str, default: str) -> str:
 class PlanBRegion(Region):
     AREA = "planb"
     TITLE_KEY = "region.planb"
+    _shown: PlanBView | None = None  # what the body shows now
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="planb-body")
@@ -95,6 +96,9 @@ class PlanBRegion(Region):
         if fresh:
             self._copied.update(fresh)
             self._copy(view, "\n\n".join(view.messages))
+        if view == self._shown:
+            return  # nothing shown changed (the timer calls every 0.5 s)
+        self._shown = view
         bodies.first(Static).update(self.render_text(view))
         self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
         self.set_class(view.state == "active", "-active")
