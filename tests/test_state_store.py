@@ -441,3 +441,12 @@ def test_a_segment_left_after_a_fold_counts_once_and_compaction_keeps_the_whole_
         fresh.drop_day(day)  # folds first, deletes the day file last
     assert list(folder.iterdir()) == []
     assert fresh.days() == []
+
+
+def test_an_amount_past_64_bits_is_still_written(home: StateHome) -> None:
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))
+    assert store.upsert_many([order(2, amount=10**20), order(3, amount=7)]) == ["added"] * 2
+    fresh = OrderStore(home, WIB)
+    day = order(1).created.astimezone(WIB).date()
+    assert {o.order_id: o.amount for o in fresh.day_orders(day)}["o2"] == 10**20

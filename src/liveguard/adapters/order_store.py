@@ -23,6 +23,8 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
+
 from liveguard.core.ledger import DayOrders, OrderRow
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.timekeeping import local_day
@@ -175,24 +177,22 @@ class OrderStore:
         storage = self._open_base(w.day)
         if storage is None:  # a new day: written whole, the schema mark included, in one go
             storage = AtomicJSONStorage(w.path)
-        storage.write(raw, sync_folder=False)
+        storage.write(raw, sync_folder=False, payload=_dumps(raw))
 
     def _remember(self, w: _Write) -> None:
+        if w.day < local_day(self.home.now(), self.zone):
+            # A closed day (an import): read again when shown, its documents not kept.
+            self._indexes.pop(w.day, None)
+            self.home.forget(f"orders/{w.day.isoformat()}.json")
+            return
         old = self._indexes.get(w.day)
         if old is not None and old.docs is not None:
             rows = old.rows
             rows.update((key, _row(doc)) for key, doc in w.changes.items())
         else:
             rows = {key: _row(doc) for key, doc in w.docs.items()}
-        closed = w.day < local_day(self.home.now(), self.zone)
-        if closed:
-            self.home.forget(f"orders/{w.day.isoformat()}.json")
-        state = _Day(
-            file_signature(self._base_path(w.day)),
-            () if w.whole else w.segments,
-            None if closed else w.docs,
-            rows,
-        )
+        base = file_signature(self._base_path(w.day))
+        state = _Day(base, () if w.whole else w.segments, w.docs, rows)
         if not w.changes and old is not None:
             state.index = old.index  # a fold: the same orders
         self._indexes[w.day] = state
@@ -377,7 +377,11 @@ def _changes(
 
 
 def _dumps(raw: dict[str, Any]) -> bytes:
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"), check_circular=False).encode()
+    """orjson: a 60,000-order import spent a fifth of its time in json.dumps."""
+    try:
+        return orjson.dumps(raw)
+    except TypeError:  # an integer past 64 bits: the standard library writes it
+        return json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _row(doc: dict[str, Any]) -> OrderRow:

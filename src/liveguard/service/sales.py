@@ -45,6 +45,7 @@ Notify = Callable[[str], None]
 AREA = "sales"
 INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
 INFER_FIRST_AFTER_S = 1.0
+ROLLOVER_CHECK_S = 60.0  # the longest the day's turn may go unnoticed
 
 
 class SaleInputError(Exception):
@@ -380,13 +381,19 @@ class SalesService:
             await asyncio.sleep(source.every.total_seconds())
 
     async def _run_rollover(self) -> None:
-        """Redraw at local midnight (the day turns over) and compact days past retention."""
+        """Redraw when the local day turns over and compact days past retention. The clock
+        is looked at once a minute too: a suspended laptop or a corrected clock skips time."""
+        day: date | None = None
         while True:
-            self.maintain()
             now = self.clock.now()
-            _, end = day_bounds_utc(local_day(now, self.zone), self.zone)
-            await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
-            self.notify(AREA)
+            today = local_day(now, self.zone)
+            if today != day:
+                if day is not None:
+                    self.notify(AREA)
+                self.maintain()
+                day = today
+            _, end = day_bounds_utc(today, self.zone)
+            await asyncio.sleep(min(ROLLOVER_CHECK_S, max(1.0, (end - now).total_seconds() + 1)))
 
     async def _run_inference(self) -> None:
         # The first judgement reads a week of day files (~60 ms with a busy shop): let the
