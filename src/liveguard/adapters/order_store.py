@@ -98,24 +98,27 @@ class OrderStore:
             for day, items in by_day.items():
                 _changes(self._day(day, keep_docs=True).docs or {}, items, results)
             return results
-        with self.home.writing(), self._lock:
+        with self.home.writing():
             self._folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             writes: list[_Write] = []
-            for day, items in by_day.items():
-                state = self._day(day, keep_docs=True)
-                changes = _changes(state.docs or {}, items, results)
-                if changes:
-                    writes.append(self._plan(day, state, changes))
+            with self._lock:
+                for day, items in by_day.items():
+                    state = self._day(day, keep_docs=True)
+                    changes = _changes(state.docs or {}, items, results)
+                    if changes:
+                        writes.append(self._plan(day, state, changes))
             self._commit(writes)
         return results
 
     def fold(self, day: date) -> bool:
         """Fold the day's segments into its day file (one atomic rewrite); False: none."""
-        with self.home.writing(), self._lock:
-            state = self._day(day, keep_docs=True)
-            if not state.segments:
-                return False
-            self._commit([self._plan(day, state, {}, fold=True)])
+        with self.home.writing():
+            with self._lock:
+                state = self._day(day, keep_docs=True)
+                if not state.segments:
+                    return False
+                write = self._plan(day, state, {}, fold=True)
+            self._commit([write])
         return True
 
     def fold_closed_days(self, today: date) -> list[date]:
@@ -129,8 +132,6 @@ class OrderStore:
     def _plan(
         self, day: date, state: _Day, changes: dict[Key, dict[str, Any]], *, fold: bool = False
     ) -> _Write:
-        docs = state.docs if state.docs is not None else {}
-        docs.update(changes)  # in place: a failed write drops the day from memory
         whole = (
             fold
             or state.base is None
@@ -138,40 +139,47 @@ class OrderStore:
             or len(state.segments) + 1 >= MAX_SEGMENTS
         )
         if whole:
-            return _Write(day, self._base_path(day), docs, state.segments, changes, whole=True)
+            docs = {**(state.docs or {}), **changes}
+            return _Write(day, self._base_path(day), state.segments, changes, docs)
         seq = max((int(_SEGMENT.fullmatch(s)[2]) for s in state.segments), default=0) + 1  # type: ignore[index]
         name = f"{day.isoformat()}.{seq:06d}.json"
-        return _Write(day, self._folder / name, docs, (*state.segments, name), changes)
+        return _Write(day, self._folder / name, (*state.segments, name), changes)
 
     def _commit(self, writes: list[_Write]) -> None:
+        """Write (the write lock held, ``_lock`` not: readers on the event loop go on),
+        then remember what was written."""
         if not writes:
             return
         try:
-            # Writer threads wait for each file's fsync while this thread prepares the next
-            # (a month-long import spent ~20 % of its time waiting for fsyncs).
-            with ThreadPoolExecutor(_WRITERS, thread_name_prefix="order-days") as writers:
-                jobs = [writers.submit(self._write, w) for w in writes]
-                for job in jobs:
-                    job.result()  # raises the first failure
+            if len(writes) == 1:
+                self._write(writes[0])
+            else:
+                # Writer threads wait for each file's fsync while this thread prepares the
+                # next (a month-long import spent ~20 % of its time waiting for fsyncs).
+                with ThreadPoolExecutor(_WRITERS, thread_name_prefix="order-days") as writers:
+                    for job in [writers.submit(self._write, w) for w in writes]:
+                        job.result()  # raises the first failure
             fsync_folder(self._folder)  # once, after the batch's last rename
         except BaseException:
-            for w in writes:  # memory must never claim what disk does not hold
-                self._indexes.pop(w.day, None)
+            with self._lock:
+                for w in writes:  # memory must never claim what disk does not hold
+                    self._indexes.pop(w.day, None)
             raise
-        for w in writes:
-            if w.whole:  # the day file holds them now; a leftover would only repeat it
-                for name in w.segments:
-                    with contextlib.suppress(OSError):
-                        (self._folder / name).unlink()
-            self._remember(w)
+        with self._lock:
+            for w in writes:
+                if w.docs is not None:  # the day file holds them now; a leftover only repeats
+                    for name in w.segments:
+                        with contextlib.suppress(OSError):
+                            (self._folder / name).unlink()
+                self._remember(w)
 
     def _write(self, w: _Write) -> None:
-        table = w.docs if w.whole else w.changes
+        table = w.changes if w.docs is None else w.docs
         raw = {
             "_meta": {"1": {"kind": KIND, "schema": SCHEMAS[KIND]}},
             "orders": {str(n): doc for n, doc in enumerate(table.values(), start=1)},
         }
-        if not w.whole:
+        if w.docs is None:
             atomic_write_bytes(w.path, _dumps(raw), sync_folder=False)
             return
         storage = self._open_base(w.day)
@@ -180,23 +188,30 @@ class OrderStore:
         storage.write(raw, sync_folder=False, payload=_dumps(raw))
 
     def _remember(self, w: _Write) -> None:
-        if w.day < local_day(self.home.now(), self.zone):
-            # A closed day (an import): read again when shown, its documents not kept.
+        """Bring the day in memory up to what was just written. Hold ``_lock``."""
+        state = self._indexes.get(w.day)
+        if w.day < local_day(self.home.now(), self.zone) or (
+            w.docs is None and (state is None or state.docs is None)
+        ):
+            # A closed day (an import), or a day not in memory: read again when shown.
             self._indexes.pop(w.day, None)
             self.home.forget(f"orders/{w.day.isoformat()}.json")
             return
-        old = self._indexes.get(w.day)
-        if old is not None and old.docs is not None:
-            rows = old.rows
-            rows.update((key, _row(doc)) for key, doc in w.changes.items())
-        else:
-            rows = {key: _row(doc) for key, doc in w.docs.items()}
-        base = file_signature(self._base_path(w.day))
-        state = _Day(base, () if w.whole else w.segments, w.docs, rows)
-        if not w.changes and old is not None:
-            state.index = old.index  # a fold: the same orders
-        self._indexes[w.day] = state
-        self._trim()
+        if state is not None and state.docs is not None:
+            state.docs.update(w.changes)
+            state.rows.update((key, _row(doc)) for key, doc in w.changes.items())
+            if w.changes:
+                state.index = None
+        if w.docs is not None:  # a whole day file: its segments are gone
+            rows = state.rows if state is not None and state.docs is not None else None
+            if rows is None:
+                rows = {key: _row(doc) for key, doc in w.docs.items()}
+            index = state.index if state is not None else None
+            state = _Day(file_signature(w.path), (), w.docs, rows, index)
+            self._indexes[w.day] = state
+            self._trim()
+        elif state is not None and len(w.segments) > len(state.segments):
+            state.segments = w.segments  # a reader may already have laid it over
 
     # -- reading ----------------------------------------------------------------------------
     def days(self) -> list[date]:
@@ -347,14 +362,13 @@ class OrderStore:
 
 @dataclass
 class _Write:
-    """One planned write: a segment of ``changes``, or the whole day (``whole``)."""
+    """One planned write: a segment of ``changes``, or the whole day file (``docs``)."""
 
     day: date
     path: Path
-    docs: dict[Key, dict[str, Any]]  # the whole day after this write
     segments: tuple[str, ...]  # after a segment write: all of them; whole: those folded in
     changes: dict[Key, dict[str, Any]]
-    whole: bool = False
+    docs: dict[Key, dict[str, Any]] | None = None  # a whole day file: the day after it
 
 
 def _changes(

@@ -361,7 +361,9 @@ class SalesService:
         changed = False
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
-            changed = any(r != "unchanged" for r in self.orders.upsert_many(orders))
+            # Off the event loop: a durable write waits for fsync (the store is thread-safe).
+            results = await asyncio.to_thread(self.orders.upsert_many, orders)
+            changed = any(r != "unchanged" for r in results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
             reason = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
