@@ -408,3 +408,17 @@ def test_window_counts_over_day_files_match_the_order_by_order_rule(
         expected = _reference_window_counts(orders, channel, now, rule)
         assert window_counts_of(days, channel, now, rule) == expected
         assert window_counts(orders, channel, now, rule) == expected
+
+
+@pytest.mark.parametrize("zone", [WIB, ZoneInfo("Europe/Berlin")])
+def test_day_orders_hours_across_midnight_and_clock_changes(zone: ZoneInfo) -> None:
+    """Rows past one local day, or a day whose clock changes (Berlin, 2026-03-29), take the
+    slow path per row and still land in their own local hour."""
+    orders = [
+        order("1", "2026-03-29 00:30", 1000, zone=zone),
+        order("2", "2026-03-29 03:30", 2000, zone=zone),
+        order("3", "2026-03-29 23:59", 3000, zone=zone),
+        order("4", "2026-03-30 00:10", 4000, zone=zone),
+    ]
+    assert DayOrders.of(orders, zone).tally() == tally_orders(orders, zone)
+    assert DayOrders.of(orders[:3], zone).tally() == tally_orders(orders[:3], zone)
