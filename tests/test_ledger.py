@@ -317,17 +317,21 @@ def _reference_window_counts(
     return recent, earlier
 
 
+# (microseconds after local midnight, channel, status, amount): one day's orders
+_DAY_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, _DAY_US - 1),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(list(OrderStatus)),
+        st.integers(0, 10**9),
+    ),
+    max_size=40,
+)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, _DAY_US - 1),
-            st.sampled_from(["a", "b"]),
-            st.sampled_from(list(OrderStatus)),
-            st.integers(0, 10**9),
-        ),
-        max_size=40,
-    ),
+    _DAY_ROWS,
     st.integers(0, _DAY_US - 1),
 )
 def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
@@ -345,15 +349,7 @@ def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
 
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, _DAY_US - 1),
-            st.sampled_from(["a", "b"]),
-            st.sampled_from(list(OrderStatus)),
-            st.integers(0, 10**9),
-        ),
-        max_size=40,
-    ),
+    _DAY_ROWS,
     st.integers(-_HOUR_US, _DAY_US),
     st.integers(-_HOUR_US, _DAY_US),
 )

@@ -12,7 +12,7 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.ledger import ChangeKind
 from liveguard.core.timekeeping import FixedClock
 from liveguard.service.sales import SaleInputError, SalesService
-from tests.fixtures_sales import shop_config
+from tests.fixtures_sales import PLAN_B_SHOP, shop_config
 
 
 def make(home: StateHome, clock: FixedClock, zone: str = "Asia/Jakarta") -> SalesService:
@@ -203,34 +203,13 @@ def test_today_matches_the_order_by_order_tally_of_each_day(
     assert sales.today() == expected  # from the cached rows
 
 
-_PLAN_B = """
-[[channels]]
-id = "tiktok"
-name = "TikTok Shop"
-[[channels]]
-id = "shopee"
-name = "Shopee"
-
-[[promotions]]
-id = "plan-b"
-name = "Plan B"
-armed = true
-channel = "tiktok"
-grace = "0s"
-
-  [[promotions.actions]]
-  kind = "checklist"
-  steps = ["Pin the product"]
-"""
-
-
 def test_plan_b_impact_counts_paid_sales_since_activation_against_yesterday(
     home: StateHome, clock: FixedClock
 ) -> None:
     from liveguard.core.orders import Order, OrderStatus
     from tests.conftest import make_room
 
-    room = make_room(home, clock, "en", parse_config(_PLAN_B, "liveguard.toml", environ={}))
+    room = make_room(home, clock, "en", parse_config(PLAN_B_SHOP, "liveguard.toml", environ={}))
     room.planb.press(reason="test")
     room.planb.advance()
     start = clock.now()
