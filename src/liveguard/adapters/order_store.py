@@ -16,7 +16,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -100,15 +100,21 @@ class OrderStore:
             return results
         with self.home.writing():
             self._folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            writes: list[_Write] = []
-            with self._lock:
-                for day, items in by_day.items():
-                    state = self._day(day, keep_docs=True)
-                    changes = _changes(state.docs or {}, items, results)
-                    if changes:
-                        writes.append(self._plan(day, state, changes))
-            self._commit(writes)
+            self._commit(self._planned(by_day, results))
         return results
+
+    def _planned(
+        self, by_day: dict[date, list[tuple[int, Order]]], results: list[UpsertResult]
+    ) -> Iterator[_Write]:
+        """Each day's write, planned when the writers are ready for it (an import's days are
+        planned while the previous ones are written, and let go once written)."""
+        for day, items in by_day.items():
+            with self._lock:
+                state = self._day(day, keep_docs=True)
+                changes = _changes(state.docs or {}, items, results)
+                write = self._plan(day, state, changes) if changes else None
+            if write is not None:
+                yield write
 
     def fold(self, day: date) -> bool:
         """Fold the day's segments into its day file (one atomic rewrite); False: none."""
@@ -138,26 +144,33 @@ class OrderStore:
             or len(changes) >= FOLD_BATCH
             or len(state.segments) + 1 >= MAX_SEGMENTS
         )
+        closed = day < local_day(self.home.now(), self.zone)
         if whole:
             docs = {**(state.docs or {}), **changes}
-            return _Write(day, self._base_path(day), state.segments, changes, docs)
+            return _Write(day, self._base_path(day), state.segments, changes, closed, docs)
         seq = max((int(_SEGMENT.fullmatch(s)[2]) for s in state.segments), default=0) + 1  # type: ignore[index]
         name = f"{day.isoformat()}.{seq:06d}.json"
-        return _Write(day, self._folder / name, (*state.segments, name), changes)
+        return _Write(day, self._folder / name, (*state.segments, name), changes, closed)
 
-    def _commit(self, writes: list[_Write]) -> None:
+    def _commit(self, planned: Iterable[_Write]) -> None:
         """Write (the write lock held, ``_lock`` not: readers on the event loop go on),
         then remember what was written."""
+        pending = iter(planned)
+        writes = [w for w in (next(pending, None), next(pending, None)) if w is not None]
         if not writes:
             return
         try:
             if len(writes) == 1:
                 self._write(writes[0])
             else:
-                # Writer threads wait for each file's fsync while this thread prepares the
-                # next (a month-long import spent ~20 % of its time waiting for fsyncs).
+                # Writer threads wait for each file's fsync while this thread plans the next
+                # (a month-long import spent ~20 % of its time waiting for fsyncs).
                 with ThreadPoolExecutor(_WRITERS, thread_name_prefix="order-days") as writers:
-                    for job in [writers.submit(self._write, w) for w in writes]:
+                    jobs = [writers.submit(self._write, w) for w in writes]
+                    for w in pending:
+                        writes.append(w)
+                        jobs.append(writers.submit(self._write, w))
+                    for job in jobs:
                         job.result()  # raises the first failure
             fsync_folder(self._folder)  # once, after the batch's last rename
         except BaseException:
@@ -181,11 +194,16 @@ class OrderStore:
         }
         if w.docs is None:
             atomic_write_bytes(w.path, _dumps(raw), sync_folder=False)
+            if w.closed:
+                w.changes = {}
             return
         storage = self._open_base(w.day)
         if storage is None:  # a new day: written whole, the schema mark included, in one go
             storage = AtomicJSONStorage(w.path)
         storage.write(raw, sync_folder=False, payload=_dumps(raw))
+        if w.closed:  # nothing of a closed day stays in memory: let an import's days go
+            w.changes, w.docs = {}, {}
+            storage.close()
 
     def _remember(self, w: _Write) -> None:
         """Bring the day in memory up to what was just written. Hold ``_lock``."""
@@ -368,6 +386,7 @@ class _Write:
     path: Path
     segments: tuple[str, ...]  # after a segment write: all of them; whole: those folded in
     changes: dict[Key, dict[str, Any]]
+    closed: bool  # a day before today
     docs: dict[Key, dict[str, Any]] | None = None  # a whole day file: the day after it
 
 
