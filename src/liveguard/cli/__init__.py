@@ -10,7 +10,7 @@ from types import ModuleType
 
 from liveguard import __version__
 
-from . import home_commands, promo_commands, sales_commands, status_commands
+from . import home_commands, promo_commands, sales_commands, shopee_commands, status_commands
 from .context import EXIT_USAGE, CliError, Context
 
 # Each module adds its subcommands with register(subparsers) and sets func(ctx, args) -> int.
@@ -19,6 +19,7 @@ COMMAND_MODULES: list[ModuleType] = [
     status_commands,
     sales_commands,
     promo_commands,
+    shopee_commands,
 ]
 
 
