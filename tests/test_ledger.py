@@ -347,17 +347,21 @@ def _reference_window_counts(
     return recent, earlier
 
 
+# (microseconds after local midnight, channel, status, amount): one day's orders
+_DAY_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, _DAY_US - 1),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(list(OrderStatus)),
+        st.integers(0, 10**9),
+    ),
+    max_size=40,
+)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, _DAY_US - 1),
-            st.sampled_from(["a", "b"]),
-            st.sampled_from(list(OrderStatus)),
-            st.integers(0, 10**9),
-        ),
-        max_size=40,
-    ),
+    _DAY_ROWS,
     st.integers(0, _DAY_US - 1),
 )
 def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
@@ -371,6 +375,31 @@ def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
     cut = _MIDNIGHT_WIB + timedelta(microseconds=cut_us)
     assert day.tally() == tally_orders(orders, WIB)
     assert day.tally(cut) == tally_orders(orders, WIB, before=cut.astimezone(WIB).time())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    _DAY_ROWS,
+    st.integers(-_HOUR_US, _DAY_US),
+    st.integers(-_HOUR_US, _DAY_US),
+)
+def test_revenue_between_sums_the_paid_orders_of_the_window(
+    rows: list[tuple[int, str, OrderStatus, int]], start_us: int, end_us: int
+) -> None:
+    orders = [
+        Order(channel, str(i), _MIDNIGHT_WIB + timedelta(microseconds=us), amount, status)
+        for i, (us, channel, status, amount) in enumerate(rows)
+    ]
+    start = _MIDNIGHT_WIB + timedelta(microseconds=start_us)
+    end = _MIDNIGHT_WIB + timedelta(microseconds=end_us)
+    expected: dict[str, int] = {}
+    for o in orders:
+        if start <= o.created < end and o.counts_as_sale and o.amount:
+            expected[o.channel] = expected.get(o.channel, 0) + o.amount
+    day = DayOrders.of(orders, WIB)
+    assert day.revenue_between(start, end) == expected
+    assert day.tally() == tally_orders(orders, WIB)  # tallies kept per cut stay right after it
+    assert day.tally() == day.tally() and day.tally() is not day.tally()
 
 
 _EDGES = st.sampled_from([0, 1, _HOUR_US - 1, _HOUR_US, _HOUR_US + 1, -1])
@@ -405,3 +434,17 @@ def test_window_counts_over_day_files_match_the_order_by_order_rule(
         expected = _reference_window_counts(orders, channel, now, rule)
         assert window_counts_of(days, channel, now, rule) == expected
         assert window_counts(orders, channel, now, rule) == expected
+
+
+@pytest.mark.parametrize("zone", [WIB, ZoneInfo("Europe/Berlin")])
+def test_day_orders_hours_across_midnight_and_clock_changes(zone: ZoneInfo) -> None:
+    """Rows past one local day, or a day whose clock changes (Berlin, 2026-03-29), take the
+    slow path per row and still land in their own local hour."""
+    orders = [
+        order("1", "2026-03-29 00:30", 1000, zone=zone),
+        order("2", "2026-03-29 03:30", 2000, zone=zone),
+        order("3", "2026-03-29 23:59", 3000, zone=zone),
+        order("4", "2026-03-30 00:10", 4000, zone=zone),
+    ]
+    assert DayOrders.of(orders, zone).tally() == tally_orders(orders, zone)
+    assert DayOrders.of(orders[:3], zone).tally() == tally_orders(orders[:3], zone)

@@ -159,7 +159,7 @@ class ControlRoom:
         if sales is None:
             return None
         ids = [c.id for c in self.config.channels]
-        return orders_impact(sales.orders.day_orders, self.zone, ids)(start, end)
+        return orders_impact(sales.orders.day_index, self.zone, ids)(start, end)
 
     # -- change notification: sub-services call notify(area); the UI refreshes that area --
     def unsubscribe(self, listener: Listener) -> None:
