@@ -473,7 +473,9 @@ class SalesService:
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
             # Off the event loop: a durable write waits for fsync (the store is thread-safe).
-            results = await asyncio.to_thread(self.orders.upsert_many, orders)
+            # The one store path: an order of a day already compacted is merged into that
+            # day's history (counted once), never written to a second copy of the day.
+            results = await asyncio.to_thread(self._store, orders, quiet=True)
             changed = any(r != "unchanged" for r in results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
