@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
-from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.config import Channel, Config
 from liveguard.core.ending import Verdict
 from liveguard.core.readiness import Readiness
 from liveguard.core.status import State
@@ -146,7 +146,7 @@ class ControlRoom:
     def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
         """Plan B's impact from the sales ledger."""
         ids = [c.id for c in self.config.channels]
-        return orders_impact(self.sales.orders.day_orders, self.zone, ids)(start, end)
+        return orders_impact(self.sales.orders.day_index, self.zone, ids)(start, end)
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -253,11 +253,3 @@ class ControlRoom:
     @property
     def channels(self) -> tuple[Channel, ...]:
         return self.config.channels
-
-    @property
-    def promotions(self) -> tuple[Promotion, ...]:
-        return self.config.promotions
-
-    @property
-    def armed_promotion(self) -> Promotion | None:
-        return self.config.armed_promotion

@@ -54,6 +54,8 @@ __all__ = [
     "SalesService",
 ]
 
+ROLLOVER_CHECK_S = 60.0  # the longest the day's turn may go unnoticed
+
 
 class SaleInputError(Exception):
     """A bad channel, amount, time or status for a hand-recorded sale (one line)."""
@@ -160,6 +162,7 @@ class SalesService:
             for s in config.shopee
         ]
         self._tasks: list[asyncio.Task[None]] = []
+        self._day_seen: date | None = None  # the local day the rollover last saw
         self.last_channel = ""  # where the seller recorded a sale last: the dialog starts there
 
     # -- reading --------------------------------------------------------------------------
@@ -463,7 +466,10 @@ class SalesService:
         changed = False
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
-            results = await asyncio.to_thread(self._store_feed, orders)
+            # Off the event loop: a durable write waits for fsync (the store is thread-safe).
+            # The one store path: an order of a day already compacted is merged into that
+            # day's history (counted once), never written to a second copy of the day.
+            results = await asyncio.to_thread(self._store, orders, quiet=True)
             changed = self._changed(orders, results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
@@ -483,14 +489,6 @@ class SalesService:
             self.events.publish(SalesChanged(view.channel))  # the feed's line on screen moved
         return view
 
-    def _store_feed(self, orders: list[Order]) -> list[UpsertResult]:
-        """Store a feed's orders and rebuild today's rows while still off the loop, so the
-        redraw that follows finds them ready."""
-        results = self.orders.upsert_many(orders)
-        if any(r != "unchanged" for r in results):
-            self.orders.day_index(local_day(self.clock.now(), self.zone))
-        return results
-
     async def _run_source(self, index: int, source: OrderSource) -> None:
         name = f"order feed {source.channel} ({self._feeds[index].where})"
         every = source.every.total_seconds()
@@ -500,20 +498,25 @@ class SalesService:
         await self.poll_source(index)
 
     async def _turn_the_day(self) -> None:
-        """Compact days past retention, then sleep until local midnight and say the day
-        turned over (the numbers start again)."""
-        await asyncio.to_thread(self.maintain)
+        """One round of the day rollover: when the local day turned, say so (the numbers
+        start again) and compact days past retention; then sleep until midnight, looking at
+        the clock once a minute too (a suspended laptop or a corrected clock skips time)."""
         now = self.clock.now()
-        _, end = day_bounds_utc(local_day(now, self.zone), self.zone)
-        await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
-        self.events.publish(SalesChanged())
+        today = local_day(now, self.zone)
+        if today != self._day_seen:
+            if self._day_seen is not None:
+                self.events.publish(SalesChanged())
+            await asyncio.to_thread(self.maintain)
+            self._day_seen = today
+        _, end = day_bounds_utc(today, self.zone)
+        await asyncio.sleep(min(ROLLOVER_CHECK_S, max(1.0, (end - now).total_seconds() + 1)))
 
     def maintain(self) -> list[date]:
         """Fold days past retention into the monthly history (blocking: run off the loop)."""
+        today = local_day(self.clock.now(), self.zone)
         try:
-            return compact_old_days(
-                self.orders, self.history, self.zone, local_day(self.clock.now(), self.zone)
-            )
+            self.orders.fold_closed_days(today)  # a closed day's segments join its day file
+            return compact_old_days(self.orders, self.history, self.zone, today)
         except StateError as exc:
             self.events.publish(Notice(str(exc), "error", key="sales.compact"))
             return []

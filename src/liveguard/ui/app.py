@@ -12,7 +12,6 @@ from pathlib import Path
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingsMap
 from textual.containers import Container
-from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 
@@ -61,6 +60,11 @@ class LiveguardApp(App[None]):
     ]
     TITLE = "liveguard"
     ENABLE_COMMAND_PALETTE = True
+    # Textual sets these classes on every screen, the ones under a dialog included.
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (WIDE_MIN_COLUMNS, "-wide"),
+    ]
 
     def __init__(self, room: ControlRoom, *, animations: bool = True) -> None:
         super().__init__()
@@ -118,9 +122,6 @@ class LiveguardApp(App[None]):
         gc.unfreeze()
         self._unsubscribe()
         await self.room.stop()
-
-    def on_resize(self, event: Resize) -> None:
-        self.screen.set_class(event.size.width < WIDE_MIN_COLUMNS, "-narrow")
 
     # -- background events: shown as they happen, each region redrawn once per burst -----
     def _carry(self, event: Event) -> None:

@@ -56,7 +56,7 @@ class RowError:
     message: str
 
     def text(self) -> str:
-        """``Total Pembayaran: not a number: 'abc'`` (the interface.md ``error`` field)."""
+        """``Total Pembayaran: not a number: 'abc'`` (the ``error`` field of ``import --json``)."""
         return f"{self.column}: {self.message}" if self.column else self.message
 
 

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from liveguard.core.timekeeping import format_clock
 from liveguard.service.planb import describe_entry
+
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -22,10 +23,9 @@ if TYPE_CHECKING:
 SHOWN = 200
 
 
-class AuditLogScreen(ModalScreen[None]):
+class AuditLogScreen(Dialog[None]):
     BINDINGS = [
-        Binding("escape", "dismiss(None)", show=False),
-        Binding("q", "dismiss(None)", show=False),
+        Binding("q", "close", show=False),
         Binding("slash", "filter", show=False),
     ]
 
@@ -38,7 +38,7 @@ class AuditLogScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="audit-box", classes="planb-dialog") as box:
+        with Vertical(id="audit-box", classes="dialog") as box:
             box.border_title = t("planb.log.title")
             box.border_subtitle = t("planb.log.hint")
             if not self.entries:
