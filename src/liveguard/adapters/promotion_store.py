@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from liveguard.core.promotion import OutboxEntry, Switch
 
-from .atomic_storage import atomic_write_bytes
+from .atomic_storage import atomic_write_bytes, refuse_symlink
 from .state_home import StateHome
 
 __all__ = ["PROMOTIONS_FILE", "OutboxLease", "PlanBState", "PromotionStore", "save_text_file"]
@@ -137,4 +137,6 @@ class OutboxLease:
 def save_text_file(path: Path, text: str) -> None:
     """Save a Plan B message so it can be found again (atomic, owner-only)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # the atomic replace would not follow a link either, but a link here was planted: say so
+    refuse_symlink(path)
     atomic_write_bytes(path, text.encode("utf-8"))

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import httpx
 
 from liveguard.core.promotion import RenderedRequest
+from liveguard.core.text import REASON_MAX, clean_line
 
 from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
 
 __all__ = ["SendResult", "WebhookSender"]
 
-EXCERPT_CHARS = 200
+EXCERPT_CHARS = REASON_MAX
 
 
 @dataclass(frozen=True)
@@ -53,20 +54,24 @@ class WebhookSender:
         except PoolBusy as exc:
             return SendResult(None, f"liveguard busy: {exc}", duration_ms=took())
         except httpx.HTTPError as exc:
-            return SendResult(None, _describe(exc), duration_ms=took())
-        excerpt = " ".join(reply.text[:EXCERPT_CHARS].split())
+            return SendResult(None, clean_line(_describe(exc)), duration_ms=took())
+        # the reply is the far side's text: one clean line, shown and stored as data
+        excerpt = clean_line(reply.text[: EXCERPT_CHARS * 8], EXCERPT_CHARS)
         return SendResult(
             reply.status,
             ""
             if 200 <= reply.status < 300
             else f"HTTP {reply.status}" + (f": {excerpt}" if excerpt else ""),
-            reply.headers.get("Retry-After"),
+            clean_line(reply.headers.get("Retry-After"), 40) or None,
             reply.elapsed_ms,
             excerpt,
         )
 
 
 def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.LocalProtocolError | httpx.InvalidURL | httpx.UnsupportedProtocol):
+        # httpx quotes the offending header or URL, which may hold a secret
+        return "liveguard could not write this request (a header or the URL is not valid)"
     kinds = {
         httpx.ConnectError: "could not connect",
         httpx.RemoteProtocolError: "connection closed by the server",

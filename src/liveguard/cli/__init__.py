@@ -12,6 +12,7 @@ from liveguard import __version__
 
 from . import home_commands, promo_commands, sales_commands, status_commands
 from .context import EXIT_USAGE, CliError, Context
+from .output import terminal_safe_output
 
 # Each module adds its subcommands with register(subparsers) and sets func(ctx, args) -> int.
 COMMAND_MODULES: list[ModuleType] = [
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with terminal_safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(home=args.home, config_file=args.config, lang_flag=args.lang)

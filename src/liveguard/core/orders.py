@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from .text import NAME_MAX, clean_line
+
 __all__ = ["Order", "OrderStatus"]
 
 
@@ -28,6 +30,9 @@ class Order:
     source: str = "manual"
 
     def __post_init__(self) -> None:
+        # ids and status words come from files and feeds: clean where every order is made
+        object.__setattr__(self, "order_id", clean_line(self.order_id, NAME_MAX))
+        object.__setattr__(self, "raw_status", clean_line(self.raw_status, NAME_MAX))
         if self.created.tzinfo is None:
             raise ValueError("Order.created must be timezone-aware")
         if self.amount < 0:

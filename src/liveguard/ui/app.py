@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingsMap
 from textual.containers import Container
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from liveguard.core.actions import ACTIONS
@@ -78,6 +79,19 @@ class LiveguardApp(App[None]):
             yield PlanBRegion(self.room, self.t, id="planb")
             yield SalesRegion(self.room, self.t, id="sales")
         yield LeanFooter()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, whoever raises it: the text is never read as markup (it carries
+        reasons, replies and names from outside), so nothing in it can style or act."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         self.room.subscribe(self._on_room_change)

@@ -15,6 +15,7 @@ from pathlib import Path
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, DateReader, classify_status, parse_datetime
+from liveguard.core.text import CELL_MAX, NAME_MAX, clean_line
 
 from .formats import ColumnPlan, ExportFormat
 from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank, read_error
@@ -39,6 +40,12 @@ class RowError:
     column: str
     value: str
     message: str
+
+    def __post_init__(self) -> None:
+        # column, cell and message quote the file: clean where they enter
+        object.__setattr__(self, "column", clean_line(self.column, NAME_MAX))
+        object.__setattr__(self, "value", clean_line(self.value, CELL_MAX))
+        object.__setattr__(self, "message", clean_line(self.message, CELL_MAX))
 
     def text(self) -> str:
         """``Total Pembayaran: not a number: 'abc'`` (the interface.md ``error`` field)."""

@@ -11,6 +11,7 @@ from liveguard.core.ledger import Change, ChangeKind, ChannelDay, DaySummary
 from liveguard.core.money import format_compact
 from liveguard.core.timekeeping import format_clock
 
+from ..content import cell, plain
 from .base import Region
 
 _BARS = " ▁▂▃▄▅▆▇█"
@@ -56,7 +57,7 @@ class SalesRegion(Region):
         body = self.query_one("#sales-body", Static)
         sales = self.room.sales
         if not self.room.channels:
-            body.update(self.t("sales.no_channels", path=self.room.config.path))
+            body.update(plain(self.t("sales.no_channels", path=self.room.config.path)))
             return
         summary = sales.today()
         parts: list[RenderableType] = [self._table(summary), self._footnote(summary)]
@@ -95,7 +96,7 @@ class SalesRegion(Region):
         def row(day: ChannelDay, name: str, style: str = "") -> None:
             share = f"{round(day.share * 100)}%" if day.share is not None else t("sales.dash")
             table.add_row(
-                name,
+                cell(name),
                 str(day.orders),
                 format_compact(day.revenue, lang),
                 self._change(day.vs_yesterday),

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from liveguard.core.actions import ACTIONS
@@ -19,6 +20,7 @@ from liveguard.core.status import Beat, Change, ChannelStatus, Source, State
 from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.status import ChannelView, Mark
 
+from ..content import plain, styled
 from .base import Region
 
 if TYPE_CHECKING:
@@ -54,10 +56,12 @@ def since_text(status: ChannelStatus, now: datetime, room: ControlRoom, t: Catal
     return t("status.since", clock=format_clock(status.since, room.zone), ago=ago)
 
 
-def heartbeat(beats: list[Beat]) -> str:
+def heartbeat(beats: list[Beat]) -> Content:
     shown = beats[-BEATS_SHOWN:]
-    bar = "".join(f"[{_BEAT_COLOUR[b.state]}]{_BEAT_GLYPH[b.state]}[/]" for b in shown)
-    return "[dim]" + "·" * (BEATS_SHOWN - len(shown)) + "[/dim]" + bar
+    return Content.assemble(
+        ("·" * (BEATS_SHOWN - len(shown)), "dim"),
+        *((_BEAT_GLYPH[b.state], _BEAT_COLOUR[b.state]) for b in shown),
+    )
 
 
 class ChannelRow(Vertical):
@@ -82,8 +86,8 @@ class ChannelRow(Vertical):
         self.set_class(selected, "-selected")
         number = f"{self.index + 1}" if self.index < 9 else " "
         self.query_one(".status-num", Static).update(("›" if selected else " ") + number)
-        live = f" [b]{t('status.live')}[/b]" if s.live else ""
-        self.query_one(".status-name", Static).update(f"{s.name}{live}")
+        live = Content.assemble(" ", (t("status.live"), "bold")) if s.live else ""
+        self.query_one(".status-name", Static).update(Content.assemble(s.name, live))
         badge = self.query_one(".status-badge", Static)
         badge.update(f" {t(f'status.state_{s.state.value}').upper()} ")
         for state in State:
@@ -95,8 +99,8 @@ class ChannelRow(Vertical):
             meta.append(since_text(s, now, room, t))
         if view.uptime_today is not None and view.checks:
             meta.append(t("status.uptime", percent=_percent(view.uptime_today)))
-        self.query_one(".status-meta", Static).update(" · ".join(meta))
-        detail = []
+        self.query_one(".status-meta", Static).update(plain(" · ".join(meta)))
+        detail: list[Content] = []
         if view.checks:
             detail.append(heartbeat(view.beats))
         reason = s.reason
@@ -105,21 +109,17 @@ class ChannelRow(Vertical):
             hint = t("status.waiting") if view.checks else t("status.no_checks_hint")
             reason = hint if view.checks or selected else ""
         if reason:
-            detail.append(_escape(reason))
+            detail.append(plain(reason))
         if s.suggestion:
-            detail.append("[i]" + _escape(t("status.suggestion", reason=s.suggestion)) + "[/i]")
+            detail.append(styled(t("status.suggestion", reason=s.suggestion), "italic"))
         line = self.query_one(".status-detail", Static)
-        line.update("  ".join(detail))
+        line.update(Content("  ").join(detail))
         line.display = bool(detail)
 
 
 def _percent(share: float) -> str:
     value = share * 100
     return f"{value:.0f}" if value in (0, 100) or value >= 99.95 or value < 0.05 else f"{value:.1f}"
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
 
 
 class StatusRegion(Region):
@@ -134,7 +134,7 @@ class StatusRegion(Region):
     def compose(self) -> ComposeResult:
         if not self.room.channels:
             yield Static(
-                self.t("status.no_channels", path=self.room.config.path), id="status-empty"
+                plain(self.t("status.no_channels", path=self.room.config.path)), id="status-empty"
             )
             return
         for n, _ in enumerate(self.room.channels):
@@ -257,4 +257,4 @@ class DownBanner(Static):
         if len(down) > 1:
             text += " " + t("status.banner_more", count=len(down) - 1)
         hint = t("status.banner_hint", plan_key=plan_b_key(getattr(self.app, "keys", {})))
-        self.update(f"[b]⚠ {_escape(text)}[/b]  ·  {hint}")
+        self.update(Content.assemble((f"⚠ {text}", "bold"), f"  ·  {hint}"))

@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from liveguard.service.sales import ImportOutcome, ImportPreview
 
+from ..content import plain
 from ..path_suggester import PathSuggester
 
 if TYPE_CHECKING:
@@ -53,13 +54,13 @@ class ImportScreen(ModalScreen[str | None]):
                     compact=True,
                 )
                 yield Select(
-                    [(c.name, c.id) for c in self.room.channels],
+                    [(plain(c.name), c.id) for c in self.room.channels],
                     prompt=t("sales.import.channel"),
                     id="import-channel",
                     compact=True,
                 )
             yield Checkbox(t("sales.import.skip_bad"), id="import-skip")
-            yield Static("", id="import-preview", classes="sales-preview")
+            yield Static("", id="import-preview", classes="sales-preview", markup=False)
             with Horizontal(classes="sales-buttons"):
                 yield Button(t("sales.import.preview"), variant="primary", id="import-preview-btn")
                 yield Button(

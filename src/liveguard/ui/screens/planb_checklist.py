@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 
+from ..content import plain
+
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
@@ -34,7 +36,8 @@ class ChecklistScreen(ModalScreen[None]):
                 yield Static(t("planb.checklist.empty"))
             else:
                 yield SelectionList[int](
-                    *((step, n, done) for n, (step, done) in enumerate(steps)), id="checklist"
+                    *((plain(step), n, done) for n, (step, done) in enumerate(steps)),
+                    id="checklist",
                 )
 
     def on_mount(self) -> None:

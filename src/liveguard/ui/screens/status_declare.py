@@ -18,6 +18,8 @@ from textual.widgets.option_list import Option
 from liveguard.core.status import ChannelStatus
 from liveguard.service.status import Mark
 
+from ..content import plain
+
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
@@ -43,7 +45,7 @@ class DeclareScreen(ModalScreen[tuple[Mark, str] | None]):
         t = self.t
         s = self.status
         with Vertical(id="declare-box") as box:
-            box.border_title = t("status.declare_title", name=s.name)
+            box.border_title = plain(t("status.declare_title", name=s.name))
             box.border_subtitle = t("status.declare_hint")
             state = t(f"status.state_{s.state.value}").upper()
             source = t(f"status.source_{s.source.value}")
