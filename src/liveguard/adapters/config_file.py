@@ -17,6 +17,7 @@ from typing import Any
 from liveguard.core.actions import ACTION_NAMES
 from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
 from liveguard.core.expectations import ExpectationError, parse_expectation
+from liveguard.core.text import NAME_MAX, clean_block, clean_line
 from liveguard.core.timekeeping import load_zone
 
 from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
@@ -66,7 +67,7 @@ _TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "p
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     r.table(data, "", _TOP_KEYS)
-    shop = r.typed(data, "shop", "", str, "Toko Saya")
+    shop = clean_line(r.typed(data, "shop", "", str, "Toko Saya"), NAME_MAX)
     zone = r.typed(data, "timezone", "", str, "Asia/Jakarta")
     try:
         load_zone(zone)
@@ -134,7 +135,7 @@ def _channel(r: Reader, path: str, raw: Any) -> Channel:
     cid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(cid):
         raise r.fail(f"{path}.id", f"{cid!r} is not a valid id (use a-z, 0-9 and -)")
-    name = r.typed(t, "name", path, str, cid)
+    name = clean_line(r.typed(t, "name", path, str, cid), NAME_MAX)
     live = r.typed(t, "live", path, bool, False)
     checks = tuple(_check(r, p, item) for p, item in r.items(t, "checks", path))
     return Channel(cid, name, live, checks)
@@ -243,7 +244,7 @@ def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
     return Promotion(
         id=pid,
         channel=channel,
-        name=r.typed(t, "name", path, str, pid),
+        name=clean_line(r.typed(t, "name", path, str, pid), NAME_MAX),
         armed=r.typed(t, "armed", path, bool, False),
         grace=r.duration(t, "grace", path, timedelta(seconds=5)),
         actions=tuple(_action(r, p, item) for p, item in r.items(t, "actions", path)),
@@ -268,7 +269,7 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         )
     allowed = _ACTION_KEYS[kind] - ({"kind", "undo"} if inherit else set())
     t = r.table(raw, path, allowed)
-    name = r.typed(t, "name", path, str, "")
+    name = clean_line(r.typed(t, "name", path, str, ""), NAME_MAX)
     if kind == "webhook":
         method = r.typed(t, "method", path, str, inherit.method if inherit else "POST").upper()
         if method not in ("POST", "PUT", "PATCH", "DELETE", "GET"):
@@ -298,14 +299,14 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
             ),
         )
     elif kind == "message":
-        text = r.text(t, "text", path)
+        text = clean_block(r.text(t, "text", path))
         if not text.strip():
             raise r.fail(f"{path}.text" if "text" in t else path, "a message needs some text")
         action = Action("message", name=name, text=text, file=r.typed(t, "file", path, str, ""))
     elif kind == "link":
         action = Action("link", name=name, url=r.url(t, "url", path))
     else:
-        steps = r.string_list(t, "steps", path)
+        steps = tuple(clean_line(step) for step in r.string_list(t, "steps", path))
         if not steps:
             raise r.fail(
                 f"{path}.steps" if "steps" in t else path, "a checklist needs at least one step"

@@ -14,6 +14,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from liveguard.core.actions import ACTIONS
+from liveguard.core.text import terminal_safe
 from liveguard.i18n import Catalog
 from liveguard.service.room import ControlRoom
 
@@ -91,7 +92,13 @@ class LiveguardApp(App[None]):
     ) -> None:
         """Every toast, whoever raises it: the text is never read as markup (it carries
         reasons, replies and names from outside), so nothing in it can style or act."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def on_mount(self) -> None:
         self.room.subscribe(self._on_room_change)

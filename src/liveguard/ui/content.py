@@ -15,6 +15,8 @@ from string import Formatter
 from rich.text import Text
 from textual.content import Content
 
+from liveguard.core.text import terminal_safe
+
 __all__ = ["cell", "fill", "plain", "styled"]
 
 Piece = str | Content
@@ -23,18 +25,19 @@ _FORMATTER = Formatter()
 
 
 def plain(text: str) -> Content:
-    """``text`` exactly as it reads."""
-    return Content(text)
+    """``text`` exactly as it reads (already cleaned where it entered; a control character
+    that slipped through is still dropped here, before it can reach the terminal)."""
+    return Content(terminal_safe(text))
 
 
 def styled(text: str, style: str) -> Content:
     """``text`` as it reads, in a style of ours (``"bold"``, ``"$error"`` …)."""
-    return Content.styled(text, style)
+    return Content.styled(terminal_safe(text), style)
 
 
 def cell(text: str) -> Text:
     """A table cell (Rich ``Table`` or ``DataTable``) that is never read as markup."""
-    return Text(text)
+    return Text(terminal_safe(text))
 
 
 def fill(template: str, **values: Piece) -> Content:
@@ -43,7 +46,7 @@ def fill(template: str, **values: Piece) -> Content:
     parts: list[Piece] = []
     for literal, field, spec, conversion in _FORMATTER.parse(template):
         if literal:
-            parts.append(literal)
+            parts.append(terminal_safe(literal))
         if field is None:
             continue
         value = values.get(field, "")
