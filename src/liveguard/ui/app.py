@@ -31,7 +31,30 @@ WIDE_MIN_COLUMNS = 110
 THEME = "textual-dark"
 
 
-class LiveguardApp(App[None]):
+class PlainToastApp(App[None]):
+    """An app whose toasts are plain text."""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, whoever raises it: the text is never read as markup (it carries
+        reasons, replies and names from outside), so nothing in it can style or act."""
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+
+class LiveguardApp(PlainToastApp):
     CSS_PATH = [
         Path(__file__).with_name("app.tcss"),
         Path(__file__).with_name("status.tcss"),
@@ -80,25 +103,6 @@ class LiveguardApp(App[None]):
             yield PlanBRegion(self.room, self.t, id="planb")
             yield SalesRegion(self.room, self.t, id="sales")
         yield LeanFooter()
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Every toast, whoever raises it: the text is never read as markup (it carries
-        reasons, replies and names from outside), so nothing in it can style or act."""
-        super().notify(
-            terminal_safe(message),
-            title=terminal_safe(title),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
-        )
 
     def on_mount(self) -> None:
         self.room.subscribe(self._on_room_change)
