@@ -29,7 +29,13 @@ from liveguard.ui.screens.audit_log import AuditLogScreen
 from liveguard.ui.screens.outages import OutagesScreen
 from tests.cli_runner import run_liveguard
 from tests.fixtures_sales import Sample, write_tiktok_csv
-from tests.servers import LoopbackServer, reply, statuspage_indicator
+from tests.servers import (
+    LoopbackServer,
+    closed_port,
+    reply,
+    statuspage_components,
+    statuspage_indicator,
+)
 
 # What a hostile server sends: live markup and action links first (so they survive the cap),
 # then terminal escapes (title, clipboard, clear screen), bidi overrides and a screenful of
@@ -41,6 +47,7 @@ BIDI = "\u202eevil\u2066\u200b"
 FORGED = "\n" * 40 + "liveguard: all channels up"
 HOSTILE = f"{MARKUP} {SHOT}{ESCAPES}{BIDI}{FORGED}"
 MEGA = "M" * 1_000_000
+COMPONENT = f"{MARKUP}{ESCAPES}{BIDI} Live"
 # The literal text a seller must see (the start of every hostile field).
 VISIBLE = "[@click=app.quit]quit[/]"
 
@@ -59,6 +66,7 @@ def world() -> Iterator[LoopbackServer]:
         srv.route("/live", reply(200, json={"live": HOSTILE}))
         srv.route("/big", reply(503, MEGA))
         srv.route("/page.json", statuspage_indicator("major", HOSTILE))
+        srv.route("/components.json", statuspage_components({COMPONENT: "major_outage"}))
         channels = {
             "lazada": {"state": "down", "reason": HOSTILE, "since": "2026-01-01T00:00:00+00:00"},
             "blibli": {"state": f"sideways{HOSTILE}", "reason": MEGA},
@@ -104,6 +112,16 @@ live = true
   [[channels.checks]]
   kind = "statuspage"
   url = "{base}/page.json"
+  {check}
+  [[channels.checks]]
+  kind = "statuspage"
+  url = "{base}/components.json"
+  component = {_toml(COMPONENT)}
+  {check}
+  [[channels.checks]]
+  kind = "tcp"
+  host = "127.0.0.1"
+  port = {closed_port()}
   {check}
 
 [[channels]]
