@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from liveguard.core.text import clean_line
 from liveguard.service.sales import ImportOutcome, ImportPreview
 
 from ..content import plain
@@ -118,7 +119,7 @@ class ImportScreen(ModalScreen[str | None]):
         try:
             result = self.room.sales.preview_import(path, format_name=fmt, channel=channel)
         except Exception as exc:  # a file that breaks the reader must not close the room
-            result = f"{path.name}: {type(exc).__name__}: {exc}"
+            result = clean_line(f"{path.name}: {type(exc).__name__}: {exc}")
         self.app.call_from_thread(self._previewed, result)
 
     def _previewed(self, result: ImportPreview | str) -> None:
