@@ -143,7 +143,7 @@ async def test_key_activates_then_deactivates_with_the_same_grace(
         assert app.clipboard == "Halo kak! Live TikTok off, pakai LIVEDOWN20 di Shopee ya."
         assert any("copied" in str(n.message) for n in app._notifications)
         await pilot.press("b")
-        assert "Stops in 5 s" in region_text(app)
+        assert "Stopping in 5 s" in region_text(app)
         clock.advance(timedelta(seconds=5))
         await until(pilot, lambda: app.room.planb.view().state == "armed")
     assert [r.path for r in receiver.requests].count("/start") == 1

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Checkbox, Input, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.orders import Order, OrderStatus
@@ -122,6 +122,21 @@ async def test_sale_entry_records_and_the_region_updates(
         assert "Rp1.2M" in region_text(app)
         row = app.room.sales.today().channel("tiktok")
         assert row is not None and row.revenue == 1_200_000
+
+
+async def test_sale_entry_starts_on_the_channel_of_the_last_sale(
+    home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock)
+    app.room.sales.add_sale("Instagram", "60rb")  # by name, in any case
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        assert app.screen.query_one("#sale-channel", Select).value == "instagram"
+        await pilot.press(*"125rb", "tab", "tab", *"20.41", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, SaleEntryScreen)
+    row = app.room.sales.today().channel("instagram")
+    assert row is not None and (row.orders, row.revenue) == (2, 185_000)
 
 
 async def test_sale_entry_refuses_a_bad_amount_and_esc_cancels(

@@ -51,9 +51,21 @@ class AuditLog:
         at_text = (at or self.home.now()).isoformat()
         return self.record_many([{"kind": kind, "detail": dict(detail), "at": at_text}])[0]
 
-    def record_many(self, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Append ``{kind, detail, at, id?, actor?}`` items in one write. An item whose ``id``
-        is already in the ring is skipped, so replaying a journal after a crash is safe."""
+    def copied_upto(self, source: str) -> int:
+        """The highest journal number (``jseq``) of ``source`` this log holds."""
+        mark = self._data().get("copied", {}).get("1", {}).get(source, 0)
+        return mark if isinstance(mark, int) else 0
+
+    def record_many(
+        self, items: Sequence[Mapping[str, Any]], *, source: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Append ``{kind, detail, at, id?, actor?, jseq?}`` items in one write.
+
+        With ``source``, items numbered (``jseq``) at or below the mark this log keeps for
+        that source are skipped and the mark moves in the same write: a journal replayed
+        after a crash is copied exactly once, however far the ring has moved on
+        (adapters/audit_journal.py). An item whose ``id`` is already in the ring is skipped
+        too."""
         with self.home.writing():
             db = self.home.db(AUDIT_FILE, "audit")
             data = dict(self._data())
@@ -61,8 +73,15 @@ class AuditLog:
             last = int(data.get("next", {}).get("1", {}).get("seq", 0))
             seq = max([last, *(int(k) for k in ring)])
             known = {e.get("id") for e in ring.values() if e.get("id")}
+            marks = dict(data.get("copied", {}).get("1", {}))
+            mark = marks.get(source, 0) if source else 0
             added: list[dict[str, Any]] = []
             for item in items:
+                jseq = item.get("jseq")
+                if source and isinstance(jseq, int):
+                    if jseq <= mark:
+                        continue
+                    mark = jseq
                 if item.get("id") and item["id"] in known:
                     continue
                 seq += 1
@@ -75,10 +94,16 @@ class AuditLog:
                 }
                 if item.get("id"):
                     entry["id"] = str(item["id"])
+                if source and isinstance(jseq, int):
+                    entry["source"], entry["jseq"] = source, jseq  # where it came from
                 ring[str(seq)] = entry
                 added.append(entry)
-            if not added:
+            moved = bool(source) and mark != marks.get(source, 0)
+            if not added and not moved:
                 return []
+            if source:
+                marks[source] = mark
+                data["copied"] = {"1": marks}
             if len(ring) > self.ring_size:
                 excess = len(ring) - self.ring_size
                 oldest = sorted(ring, key=int)[: max(self.archive_batch, excess)]

@@ -85,6 +85,7 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
                 f"{path}.id", f"duplicate channel id {channel.id!r} (first in {seen[channel.id]})"
             )
         seen[channel.id] = path
+    _check_channel_names(r, list(r.items(data, "channels")), channels)
     sources = tuple(_source(r, path, item, seen) for path, item in r.items(data, "sources"))
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
@@ -131,14 +132,28 @@ _CHECK_KEYS = {
 
 
 def _channel(r: Reader, path: str, raw: Any) -> Channel:
-    t = r.table(raw, path, {"id", "name", "live", "checks"}, {"id"})
+    t = r.table(raw, path, {"id", "name", "live", "checks", "aliases"}, {"id"})
     cid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(cid):
         raise r.fail(f"{path}.id", f"{cid!r} is not a valid id (use a-z, 0-9 and -)")
     name = clean_line(r.typed(t, "name", path, str, cid), NAME_MAX)
     live = r.typed(t, "live", path, bool, False)
     checks = tuple(_check(r, p, item) for p, item in r.items(t, "checks", path))
-    return Channel(cid, name, live, checks)
+    aliases = r.string_list(t, "aliases", path)
+    return Channel(cid, name, live, checks, aliases)
+
+
+def _check_channel_names(
+    r: Reader, places: list[tuple[str, Any]], channels: tuple[Channel, ...]
+) -> None:
+    """Every id, name and alias points at one channel, whatever its case."""
+    owner: dict[str, str] = {}
+    for (path, _), channel in zip(places, channels, strict=True):
+        for alias in (channel.id, channel.name, *channel.aliases):
+            key = " ".join(alias.split()).casefold()
+            if owner.get(key, channel.id) != channel.id:
+                raise r.fail(f"{path}.aliases", f"{alias!r} already names channel {owner[key]!r}")
+            owner[key] = channel.id
 
 
 def _check(r: Reader, path: str, raw: Any) -> Check:

@@ -20,13 +20,23 @@ from filelock import FileLock, Timeout
 from liveguard.core.promotion import OutboxEntry, Switch
 
 from .atomic_storage import atomic_write_bytes, refuse_symlink
+from .audit_journal import journal_entries, journal_seq
 from .state_home import StateHome
 
-__all__ = ["PROMOTIONS_FILE", "OutboxLease", "PlanBState", "PromotionStore", "save_text_file"]
+__all__ = [
+    "KEEP_JOURNAL",
+    "PROMOTIONS_FILE",
+    "OutboxLease",
+    "PlanBState",
+    "PromotionStore",
+    "save_text_file",
+]
 
 PROMOTIONS_FILE = "promotions.json"
 KEEP_ACTIVATIONS = 4  # outbox entries and ticks of older activations are dropped
-KEEP_JOURNAL = 64  # audit records written with each change, replayed into the audit log
+# Past this many records waiting in the journal, a change copies them to the audit log at
+# once (they are never cut: see adapters/audit_journal.py).
+KEEP_JOURNAL = 64
 
 
 @dataclass(frozen=True)
@@ -34,9 +44,10 @@ class PlanBState:
     switch: Switch | None = None
     entries: tuple[OutboxEntry, ...] = ()
     ticks: dict[str, tuple[int, ...]] = field(default_factory=dict)  # activation id -> step numbers
-    # Audit records travel in the same atomic write as the change they describe, then are
-    # copied into the audit log (which skips ids it already has): no crash can lose one.
+    # Audit records travel in the same atomic write as the change they describe and leave
+    # only once the audit log holds them (adapters/audit_journal.py).
     journal: tuple[dict[str, Any], ...] = ()
+    journal_seq: int = 0  # the number given to the last record noted
 
     def entry(self, key: str) -> OutboxEntry | None:
         return next((e for e in self.entries if e.key == key), None)
@@ -48,7 +59,8 @@ class PlanBState:
         return replace(self, entries=entries)
 
     def noting(self, record: dict[str, Any]) -> PlanBState:
-        return replace(self, journal=(*self.journal, record)[-KEEP_JOURNAL:])
+        seq = self.journal_seq + 1
+        return replace(self, journal=(*self.journal, {**record, "jseq": seq}), journal_seq=seq)
 
 
 class PromotionStore:
@@ -90,7 +102,7 @@ def _encode(state: PlanBState) -> dict[str, Any]:
         "switch": {"1": state.switch.to_dict()} if state.switch else {},
         "outbox": {"1": {"entries": [e.to_dict() for e in state.entries]}},
         "ticks": {"1": {k: list(v) for k, v in state.ticks.items()}},
-        "journal": {"1": {"entries": list(state.journal)}},
+        "journal": {"1": {"seq": state.journal_seq, "entries": list(state.journal)}},
     }
 
 
@@ -105,9 +117,7 @@ def _decode(raw: dict[str, Any]) -> PlanBState:
     for activation, steps in raw.get("ticks", {}).get("1", {}).items():
         if isinstance(steps, list):
             ticks[activation] = tuple(sorted({int(s) for s in steps if isinstance(s, int)}))
-    journal = raw.get("journal", {}).get("1", {}).get("entries", [])
-    records = tuple(r for r in journal if isinstance(r, dict) and "kind" in r)
-    return PlanBState(switch, tuple(entries), ticks, records)
+    return PlanBState(switch, tuple(entries), ticks, tuple(journal_entries(raw)), journal_seq(raw))
 
 
 class OutboxLease:

@@ -21,12 +21,15 @@ from tinydb import TinyDB
 
 from liveguard.core.status import Beat, CheckTrack, Declaration, Outage, StatusBook
 
+from .audit_journal import copy_journal, note
+from .audit_log import AuditLog
 from .state_home import StateHome
 
 __all__ = ["OUTAGES_KEPT", "StatusStore", "StoredChannel", "channel_docs"]
 
 OUTAGES_KEPT = 500
 FILE = "status.json"
+AUDIT_SOURCE = "status"  # this file's journal in the audit log's copy marks
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,28 @@ class StatusStore:
         return sorted(found, key=lambda o: o.start)
 
     # -- writing (each one durable write under the state lock) --------------------------
-    def save_declaration(self, channel: str, declaration: Declaration | None) -> None:
-        def apply(docs: Docs) -> None:
-            for doc_id in [i for i, d in docs.items() if d.get("channel") == channel]:
-                del docs[doc_id]
-            if declaration is not None:
-                docs[max(docs, default=0) + 1] = {"channel": channel, **declaration.to_doc()}
-
+    def save_declaration(
+        self,
+        channel: str,
+        declaration: Declaration | None,
+        record: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store a declaration and its audit record together in one durable write; the record
+        waits in this file's journal until it is copied (adapters/audit_journal.py)."""
         with self.home.writing():
-            self._db().table("declarations")._update_table(apply)
+            db = self._db()
+            raw = dict(db.storage.read() or {})
+            docs = {
+                k: d for k, d in raw.get("declarations", {}).items() if d.get("channel") != channel
+            }
+            if declaration is not None:
+                next_id = max((int(k) for k in docs), default=0) + 1
+                docs[str(next_id)] = {"channel": channel, **declaration.to_doc()}
+            raw["declarations"] = docs
+            if record is not None:
+                note(raw, [record])
+            db.storage.write(raw)
+            db.table("declarations").clear_cache()
 
     def save_channels(self, docs: Mapping[str, dict[str, Any]]) -> None:
         """Store channel docs made by :func:`channel_docs` (one durable write)."""
@@ -128,6 +144,10 @@ class StatusStore:
 
         with self.home.writing():
             self._db().table("outages")._update_table(apply)
+
+    def copy_journal(self, audit: AuditLog) -> int:
+        """Copy the declarations' audit records still waiting here into the audit log."""
+        return copy_journal(self.home, FILE, "status", AUDIT_SOURCE, audit)
 
     def restore_into(
         self, book: StatusBook, declarations: Mapping[str, Declaration] | None = None

@@ -29,8 +29,13 @@ def register(sub: Any) -> None:
     status.set_defaults(func=run_status)
 
     mark = sub.add_parser("mark", help="declare a channel's live status (clear = back to probes)")
-    mark.add_argument("channel", metavar="CHANNEL", help="channel id from the config")
-    mark.add_argument("state", choices=["up", "down", "clear"], help="up, down or clear")
+    mark.add_argument("channel", metavar="CHANNEL", help="channel id, name or alias")
+    mark.add_argument(
+        "state",
+        type=mark_word,
+        metavar="STATE",
+        help="down (mati), up (normal, aktif) or clear (hapus)",
+    )
     mark.add_argument("--reason", default="", metavar="TEXT", help="why, in a few words")
     mark.set_defaults(func=run_mark)
 
@@ -100,14 +105,36 @@ def status_line(s: ChannelStatus, now: datetime, service: StatusService, t: Cata
     return "  ".join(parts)
 
 
+# What a seller may type for each mark, in either language.
+MARK_WORDS = {
+    "down": "down",
+    "mati": "down",
+    "up": "up",
+    "normal": "up",
+    "aktif": "up",
+    "clear": "clear",
+    "hapus": "clear",
+}
+
+
+def mark_word(text: str) -> str:
+    mark = MARK_WORDS.get(text.strip().casefold())
+    if mark is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: choose down, up or clear (mati, normal, hapus)"
+        )
+    return mark
+
+
 def run_mark(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
-    if config.channel(args.channel) is None:
+    channel = config.find_channel(args.channel)
+    if channel is None:
         known = ", ".join(c.id for c in config.channels) or "none configured"
         raise CliError(f"{ctx.paths.config}: no channel {args.channel!r} (channels: {known})", 64)
     service = StatusService(config, ctx.state(), ctx.clock)
     try:
-        status = service.declare(args.channel, args.state, args.reason)
+        status = service.declare(channel.id, args.state, args.reason)
     except StateError as exc:
         raise CliError(str(exc)) from None
     t = Catalog(ctx.lang)

@@ -141,6 +141,7 @@ class Channel:
     name: str
     live: bool = False
     checks: tuple[Check, ...] = ()
+    aliases: tuple[str, ...] = ()  # short names a seller types: "wa", "ig"
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,15 @@ class Config:
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)
+
+    def find_channel(self, text: str) -> Channel | None:
+        """The channel a seller means: its id, name or an alias, in any case."""
+        wanted = " ".join(text.split()).casefold()
+        for channel in self.channels:
+            names = (channel.id, channel.name, *channel.aliases)
+            if wanted in (" ".join(n.split()).casefold() for n in names):
+                return channel
+        return None
 
     def promotion(self, promotion_id: str) -> Promotion | None:
         return next((p for p in self.promotions if p.id == promotion_id), None)

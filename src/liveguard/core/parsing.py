@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from .orders import OrderStatus
 
-__all__ = ["DateError", "DateReader", "classify_status", "parse_datetime"]
+__all__ = ["DateError", "DateReader", "classify_status", "parse_datetime", "parse_seller_time"]
 
 
 class DateError(ValueError):
@@ -33,11 +33,39 @@ _DMONY = re.compile(
     r"^(?P<d>\d{1,2})[ -](?P<mon>[A-Za-z]{3,9})[ -](?P<y>\d{4})" + _TIME + _OFFSET + r"$"
 )
 _NUMBER = re.compile(r"^\d{5}(?:\.\d+)?$")
+# What a seller types for a sale a moment ago: "20.41", "20:41", "27/11 20.41".
+_SHORT = re.compile(r"^(?:(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[ ,]+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})$")
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "mei": 5, "jun": 6, "jul": 7,
     "aug": 8, "agu": 8, "agt": 8, "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "des": 12,
 }  # fmt: skip
+
+
+def parse_seller_time(text: str, now: datetime, zone: tzinfo) -> datetime:
+    """A time as a seller types it: ``20.41`` or ``20:41`` (today, or yesterday when that
+    would be later than now), ``27/11 20.41`` (the last 27 November up to now), or any form
+    :func:`parse_datetime` reads. Raises DateError."""
+    m = _SHORT.match(text.strip())
+    if m is None:
+        return parse_datetime(text.strip(), zone)
+    local_now = now.astimezone(zone)
+    hour, minute = int(m.group("H")), int(m.group("M"))
+    try:
+        if m.group("d") is None:
+            at = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            if at > local_now + timedelta(minutes=5):
+                at -= timedelta(days=1)
+        else:
+            day, month = int(m.group("d")), int(m.group("m"))
+            at = local_now.replace(
+                month=month, day=day, hour=hour, minute=minute, second=0, microsecond=0
+            )
+            if at > local_now + timedelta(minutes=5):
+                at = at.replace(year=at.year - 1)
+    except ValueError:
+        raise DateError(f"not a time: {text!r}") from None
+    return at.astimezone(UTC)
 
 
 def parse_datetime(value: object, zone: tzinfo) -> datetime:

@@ -8,6 +8,7 @@ rest for the CLI and tests; ``run`` is the control room's background loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import secrets
@@ -17,14 +18,17 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from liveguard.adapters.audit_journal import copy_journal
 from liveguard.adapters.audit_log import AuditLog
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.promotion_store import (
+    KEEP_JOURNAL,
+    PROMOTIONS_FILE,
     OutboxLease,
     PlanBState,
     PromotionStore,
 )
-from liveguard.adapters.state_home import StateHome, current_actor
+from liveguard.adapters.state_home import StateError, StateHome, current_actor
 from liveguard.adapters.webhook_sender import SendResult, WebhookSender
 from liveguard.core.config import Action, Config, Promotion
 from liveguard.core.promotion import (
@@ -66,6 +70,9 @@ __all__ = [
     "orders_impact",
 ]
 
+log = logging.getLogger("liveguard")
+
+AUDIT_SOURCE = "planb"  # this journal's name in the audit log's copy marks
 LOOP_IDLE_S = 0.5  # how often the control room loop looks at the switch when nothing is due
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -106,7 +113,6 @@ class PlanBService:
         # True until the journal has been copied to the audit log by this process: at start
         # (a crash may have left records) and after every change.
         self._journal_dirty = True
-        self._flushed: set[str] = set()
         self.on_change: Callable[[], None] | None = None
         self.down: tuple[tuple[str, str, datetime], ...] = ()  # live channels DOWN, for the banner
         self.wake = asyncio.Event()
@@ -246,37 +252,45 @@ class PlanBService:
     def _commit(self, change: Callable[[PlanBState], PlanBState]) -> PlanBState:
         """Write a change and its audit records in ONE atomic write: that is the moment it is
         durably recorded. Copying the records to the audit log happens off the key press
-        path, in the next ``step`` (or ``log``); records already copied leave the journal."""
+        path, in the next ``step`` (or ``log``), or at once when many are waiting."""
 
         wrote = False
 
         def apply(state: PlanBState) -> PlanBState:
             nonlocal wrote
             changed = change(state)
-            if changed == state:
-                return state
-            wrote = True
-            kept = tuple(r for r in changed.journal if r.get("id") not in self._flushed)
-            return replace(changed, journal=kept)
+            wrote = changed != state
+            return changed
 
         state = self.store.update(apply)
         if not wrote:
             return state
         self._journal_dirty = True
+        if len(state.journal) > KEEP_JOURNAL:
+            self._copy_journal_soon()
         self.wake.set()
         if self.on_change is not None:
             self.on_change()
         return state
 
+    def _copy_journal_soon(self) -> None:
+        """Copy a long journal now; when that fails (full disk) the records stay where they
+        are and the next ``step`` tries again, so nothing is lost either way."""
+        try:
+            self.flush_journal()
+        except StateError:
+            log.warning("plan b: audit copy failed; the journal keeps the records", exc_info=True)
+
     def flush_journal(self) -> None:
-        """Copy journal records into the audit log (it skips the ones it already has)."""
+        """Copy the journal's records into the audit log, exactly once each, and trim it."""
         if not self._journal_dirty:
             return
-        journal = self.state().journal
-        if journal:
-            self.audit.record_many(journal)
-            self._flushed.update(str(r.get("id")) for r in journal)
-        self._journal_dirty = False
+        self._journal_dirty = False  # a change made meanwhile sets it again
+        try:
+            copy_journal(self.home, PROMOTIONS_FILE, "promotions", AUDIT_SOURCE, self.audit)
+        except BaseException:
+            self._journal_dirty = True
+            raise
 
     def _transition(self, change: Callable[[Switch], Switch], why: str) -> Switch:
         now = self.clock.now()

@@ -36,7 +36,7 @@ from liveguard.core.inference import DropRule, LiveDrop, infer_drop, window_coun
 from liveguard.core.ledger import ChannelInfo, ChannelTally, DaySummary, summarise_day
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
-from liveguard.core.parsing import DateError, parse_datetime
+from liveguard.core.parsing import DateError, parse_datetime, parse_seller_time
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
 __all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
@@ -139,6 +139,7 @@ class SalesService:
         self._tasks: list[asyncio.Task[None]] = []
         # Set by the room: receives the inferred live drops (the status service shows them).
         self.on_drops: Callable[[list[LiveDrop]], None] | None = None
+        self.last_channel = ""  # where the seller recorded a sale last: the dialog starts there
 
     # -- reading --------------------------------------------------------------------------
     def channel_infos(self) -> list[ChannelInfo]:
@@ -213,9 +214,11 @@ class SalesService:
         at: str | datetime | None = None,
         status: str = "paid",
     ) -> tuple[Order, UpsertResult]:
-        if self.config.channel(channel) is None:
+        found = self.config.find_channel(channel)
+        if found is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise SaleInputError(f"unknown channel {channel!r} (known: {known})")
+        channel = found.id
         try:
             value = parse_amount(amount)
         except AmountError as exc:
@@ -240,13 +243,16 @@ class SalesService:
             result = self._store([order])[0]
         except StateError as exc:  # e.g. the state lock held too long: say so, keep the dialog
             raise SaleInputError(str(exc)) from None
+        self.last_channel = channel
         return order, result
 
     def parse_time(self, value: str | datetime | None) -> datetime:
         try:
+            if isinstance(value, str):
+                return parse_seller_time(value, self.clock.now(), self.zone)
             return parse_datetime(value, self.zone)
         except DateError as exc:
-            raise SaleInputError(f"time: {exc} (use ISO 8601, e.g. 2026-11-27T20:41)") from None
+            raise SaleInputError(f"time: {exc} (e.g. 20.41, 27/11 20.41)") from None
 
     def _store(self, orders: list[Order], dry_run: bool = False) -> list[UpsertResult]:
         results = self.orders.upsert_many(orders, dry_run=dry_run)

@@ -110,6 +110,8 @@ class StatusService:
         self._io = threading.Lock()  # one store user at a time: the loop or the flush thread
         self._declarations_made = 0
         self._write_failed = False
+        self._audit_failed = False
+        self.audit = AuditLog(home)
 
     # -- lifecycle ----------------------------------------------------------------------
     def load(self) -> None:
@@ -187,9 +189,11 @@ class StatusService:
         self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
     ) -> ChannelStatus:
         """Declare a channel up or down (or clear back to probes); stored before returning."""
-        if self.config.channel(channel_id) is None:
+        found = self.config.find_channel(channel_id)
+        if found is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise KeyError(f"no channel {channel_id!r} (channels: {known})")
+        channel_id = found.id
         if not self._loaded:
             self.load()
         now = self.clock.now()
@@ -198,10 +202,11 @@ class StatusService:
         decl = None
         if mark != "clear":
             decl = Declaration(State(mark), who, now, reason)
+        detail = {"channel": channel_id, "mark": mark, "reason": reason}
+        record = {"kind": "status.mark", "detail": detail, "at": now.isoformat(), "actor": who}
         with self._io:
-            self.store.save_declaration(channel_id, decl)
-            detail = {"channel": channel_id, "mark": mark, "reason": reason}
-            AuditLog(self.home, actor=who).record("status.mark", detail, at=now)
+            self.store.save_declaration(channel_id, decl, record)
+            self._copy_audit()
         self._declarations_made += 1
         change = self.book.declare(channel_id, decl, now)
         self._dirty.add(channel_id)
@@ -305,7 +310,20 @@ class StatusService:
         with self._io:
             self.store.save_channels(docs)
             self.store.add_outages(closed)
+            self._copy_audit()  # catches up after a crash or a failed copy
             return self.store.declarations()
+
+    def _copy_audit(self) -> None:
+        """The declaration is stored with its audit record; a failed copy to the audit log
+        leaves the record in the journal for the next round (never lost, never twice)."""
+        try:
+            self.store.copy_journal(self.audit)
+        except StateError as exc:
+            if not self._audit_failed:
+                self.home.notices.append(str(exc))
+            self._audit_failed = True
+        else:
+            self._audit_failed = False
 
     def _write_dirty(self) -> None:
         docs, closed = self._take_dirty()

@@ -36,9 +36,11 @@ class SaleEntryScreen(ModalScreen[str | None]):
         with Vertical(id="sale-box", classes="sales-dialog") as box:
             box.border_title = t("sales.entry.title")
             yield Label(t("sales.entry.channel"))
+            ids = [cid for _, cid in channels]
+            last = self.room.sales.last_channel
             yield Select(
                 channels,
-                value=channels[0][1] if channels else Select.NULL,
+                value=last if last in ids else (ids[0] if ids else Select.NULL),
                 allow_blank=not channels,
                 id="sale-channel",
                 compact=True,
