@@ -68,7 +68,7 @@ def world() -> Iterator[LoopbackServer]:
         srv.route("/page.json", statuspage_indicator("major", HOSTILE))
         srv.route("/components.json", statuspage_components({COMPONENT: "major_outage"}))
         channels = {
-            "lazada": {"state": "down", "reason": HOSTILE, "since": "2026-01-01T00:00:00+00:00"},
+            "lazada": {"state": "down", "reason": HOSTILE, "since": datetime.now(UTC).isoformat()},
             "blibli": {"state": f"sideways{HOSTILE}", "reason": MEGA},
         }
         srv.route("/feed", reply(200, json={"channels": channels}))
