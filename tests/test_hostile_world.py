@@ -21,7 +21,7 @@ from liveguard.adapters.config_file import load_config
 from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.text import REASON_MAX
-from liveguard.core.timekeeping import SystemClock
+from liveguard.core.timekeeping import FixedClock, SystemClock
 from liveguard.service.room import ControlRoom
 from liveguard.ui.app import LiveguardApp
 from liveguard.ui.regions.status import DownBanner, StatusRegion
@@ -383,3 +383,38 @@ def test_the_control_room_shows_hostile_text_as_text_and_runs_nothing(
         assert path.stat().st_size < 200_000, path
     for path in (home_dir / "state").rglob("*.json"):
         assert "M" * (REASON_MAX + 1) not in path.read_text(), path
+
+
+async def test_the_import_preview_shows_hostile_cells_as_text(
+    home: StateHome, clock: FixedClock, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from liveguard.ui.screens.import_file import ImportScreen
+    from tests.conftest import make_app
+
+    path = write_tiktok_csv(
+        tmp_path / "hostile.csv",
+        [
+            Sample("T1", "28/11/2026 20:00:00", f"12{HOSTILE}", "Completed"),
+            Sample(f"T2{HOSTILE}", "28/11/2026 20:00:00", "15000", "Completed"),
+        ],
+    )
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        spy = ActionSpy(app)
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        screen.query_one("#import-path", Input).value = str(path)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        preview = screen.query_one("#import-preview", Static)
+        text = _plain(preview)
+        spy.calls.clear()  # the keys above ran their actions; the clicks must run none
+        await click_all_over(pilot, preview, rows=4)
+        assert app.is_running and isinstance(app.screen, ImportScreen)
+    assert 'Order Amount: not a number: "12' + VISIBLE in text, text
+    assert not forbidden(text.replace("\n", " "))
+    assert [a for a in spy.calls if a not in POINTER_ACTIONS] == []
