@@ -81,7 +81,7 @@ grace = "0s"
 
   [[promotions.actions]]
   kind = "webhook"
-  url = "{base}/start"
+  url = "{base}/start?token=${{HOOK_TOKEN}}"
   headers = {{ Authorization = "Bearer ${{HOOK_TOKEN}}" }}
   secret = "${{HOOK_SECRET}}"
   body = {{ reason = "{{reason}}" }}
