@@ -14,6 +14,11 @@ do on a bad night::
         srv.requests  # every request seen: method, path, headers, body
 
 A route's responder can be swapped at any time (``srv.route`` again). Unknown paths get 404.
+
+Every request that carries a ``webhook-signature`` is verified with the official
+``standardwebhooks`` library against ``LoopbackServer(webhook_secret=...)`` (timestamps
+judged against ``webhook_now``, the test's clock): one that does not verify, or arrives
+where no secret was given, is answered 401 and listed in ``srv.unverified``.
 ``self_signed_tls(tmp_path)`` gives an ``ssl.SSLContext`` for ``LoopbackServer(tls=...)``
 (made with the ``openssl`` command; ``None`` when it is not installed), and
 ``closed_port()`` a port nothing listens on.
@@ -32,8 +37,12 @@ import subprocess
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 __all__ = [
     "LoopbackServer",
@@ -58,6 +67,24 @@ _REASONS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+class ClockedWebhook(Webhook):
+    """The official verifier, judging the timestamp against the test's clock instead of the
+    machine's (tests run on a FixedClock); signature and JSON checks are the library's own."""
+
+    def __init__(self, secret: str, now: Callable[[], datetime]) -> None:
+        super().__init__(secret)
+        self._now = now
+
+    def _Webhook__verify_timestamp(self, timestamp_header: str) -> datetime:
+        try:
+            at = datetime.fromtimestamp(float(timestamp_header), tz=UTC)
+        except ValueError:
+            raise WebhookVerificationError("Invalid Signature Headers") from None
+        if abs(at - self._now()) > timedelta(minutes=5):
+            raise WebhookVerificationError("Message timestamp out of tolerance")
+        return at
 
 
 @dataclass
@@ -196,6 +223,9 @@ class LoopbackServer:
     routes: dict[str, Responder] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     port: int = 0
+    webhook_secret: str | None = None
+    webhook_now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    unverified: list[tuple[Request, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -261,15 +291,30 @@ class LoopbackServer:
             req = await _read_request(reader)
             if req is None:
                 return
+            problem = self._signature_problem(req)
             with self._lock:
                 self.requests.append(req)
                 responder = self.routes.get(req.path, reply(404, "not found"))
+                if problem is not None:
+                    self.unverified.append((req, problem))
+                    responder = reply(401, problem)
             await responder(req, writer, self._stop)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             return
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+    def _signature_problem(self, req: Request) -> str | None:
+        if "webhook-signature" not in req.headers:
+            return None
+        if self.webhook_secret is None:
+            return "signed request, but this receiver was given no secret to verify it"
+        try:
+            ClockedWebhook(self.webhook_secret, self.webhook_now).verify(req.body, req.headers)
+        except (WebhookVerificationError, ValueError) as exc:
+            return f"signature does not verify: {exc}"
+        return None
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:

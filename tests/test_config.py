@@ -80,7 +80,11 @@ grace = "0s"
   undo = { url = "https://hooks.example.com/flash-sale/end" }
 """
     )
-    env = {"ORDERS_TOKEN": "t0ps3cret", "HOOK_TOKEN": "h00k", "HOOK_SECRET": "s1gn"}
+    env = {
+        "ORDERS_TOKEN": "t0ps3cret",
+        "HOOK_TOKEN": "h00k",
+        "HOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }
     config = parse_config(text, "liveguard.toml", env)
     shopee = config.channel("shopee")
     assert shopee is not None and len(shopee.checks) == 2

@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from liveguard.adapters.config_file import load_config
 from liveguard.adapters.paths import Paths
 from liveguard.adapters.state_home import StateHome
+from liveguard.cli.shopee_commands import connect_with
 from liveguard.core.status import State
 from liveguard.core.timekeeping import SystemClock, local_day
 from liveguard.demo import DemoWorld, Shop
@@ -92,6 +93,7 @@ def room(world: DemoWorld, tmp_path: Path, lang: str) -> Iterator[ControlRoom]:
     config = load_config(world.write_config(home_dir / "liveguard.toml"), environ={})
     clock = SystemClock()
     home = StateHome(Paths.resolve(home=str(home_dir)), clock).open()
+    connect_with(config, home, clock, world.shopee.authorize)  # as `liveguard demo` does
     room = ControlRoom(config, home, clock, lang)
     room.planb.opener = None  # the link action must not open a browser on a developer's desk
     yield room

@@ -271,7 +271,7 @@ def test_speed_compresses_the_evening_against_the_wall_clock() -> None:
 # -- the generated config --------------------------------------------------------------------
 def urls_in(config: Config) -> list[str]:
     urls = [chk.url for c in config.channels for chk in c.checks]
-    urls += [s.url for s in config.sources]
+    urls += [s.url for s in config.sources] + [s.api for s in config.shopee]
     for promo in config.promotions:
         for action in promo.actions:
             urls += [a.url for a in (action, action.undo) if a is not None and a.url]
@@ -302,7 +302,8 @@ def test_the_config_loads_and_names_only_the_loopback_servers(
     assert [a.kind for a in armed.actions] == ["webhook", "webhook", "message", "link", "checklist"]
     assert armed.actions[0].undo is not None
     assert config.alerts.auto_activate_after == timedelta(minutes=1)
-    assert {s.channel for s in config.sources} == {c.id for c in config.channels}
+    assert {s.channel for s in config.sources} == {"tiktok", "tokopedia", "instagram"}
+    assert [s.channel for s in config.shopee] == ["shopee"]  # Shopee through its own API
 
 
 @pytest.mark.parametrize(

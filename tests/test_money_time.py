@@ -142,13 +142,18 @@ def test_unknown_zone_is_a_readable_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("500ms", 0.5), ("30s", 30), ("5m", 300), ("2h", 7200), ("1.5s", 1.5)]
-)
+    ("text", "seconds"),
+    [
+        ("500ms", 0.5), ("30s", 30), ("5m", 300), ("2h", 7200), ("1.5s", 1.5),
+        ("5 detik", 5), ("10 menit", 600), ("2 jam", 7200), ("1,5 jam", 5400),
+        ("5 minutes", 300), ("1 hari", 86400),
+    ],
+)  # fmt: skip
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
 
 
-@pytest.mark.parametrize("text", ["10x", "", "5 minutes", "-5s", "s"])
+@pytest.mark.parametrize("text", ["10x", "", "5 menitan", "-5s", "s", "10"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(DurationError, match="bad duration"):
         parse_duration(text)

@@ -127,6 +127,47 @@ async def test_key_counts_down_and_the_same_key_or_esc_cancels(
     assert receiver.requests == []
 
 
+async def test_every_cancel_is_said_and_audited_with_how(
+    receiver: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "en", ui_config(receiver.url("")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b", "b")
+        await pilot.press("b", "escape")
+        said = [str(n.message) for n in app._notifications]
+    assert (
+        said.count("Plan B cancelled: Shopee flash sale + WA not started, nothing was sent.") == 2
+    )
+    moves = [
+        e["detail"]["by"]
+        for e in app.room.planb.log()
+        if e["kind"] == "planb.transition" and e["detail"]["to"] == "armed"
+    ]
+    assert moves == ["cancelled by key", "cancelled by Esc"]
+
+
+def banner_text(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.query_one("#down-banner").render())
+
+
+async def test_the_banner_says_what_the_plan_b_key_does_now(
+    receiver: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "en", ui_config(receiver.url("")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.room.status.declare("tiktok", "down", "LIVE button fails", who="ani")
+        app.query_one("#down-banner").refresh_view()  # type: ignore[attr-defined]
+        assert "Press b for Plan B" in banner_text(app)
+        await pilot.press("b")
+        app.query_one("#down-banner").refresh_view()  # type: ignore[attr-defined]
+        assert "Plan B counting down: b or Esc = cancel" in banner_text(app)
+        clock.advance(timedelta(seconds=5))
+        await until(pilot, lambda: app.room.planb.view().state == "active")
+        app.query_one("#down-banner").refresh_view()  # type: ignore[attr-defined]
+        assert "Plan B active since 21.00 WIB — b to stop it" in banner_text(app)
+        assert "Press b for Plan B" not in banner_text(app)
+
+
 async def test_key_activates_then_deactivates_with_the_same_grace(
     receiver: LoopbackServer, home: StateHome, clock: FixedClock
 ) -> None:
@@ -322,3 +363,36 @@ def test_picker_and_audit_log_snapshots(  # type: ignore[no-untyped-def]
         await pilot.pause()
 
     assert snap_compare(RegionApp(room), terminal_size=(120, 40), run_before=open_it)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("ready", [True, False], ids=["ready", "not_ready"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_readiness_line_snapshot(  # type: ignore[no-untyped-def]
+    snap_compare, home: StateHome, clock: FixedClock, ready: bool, lang: str, size: tuple[int, int]
+) -> None:
+    from liveguard.core.readiness import Problem, Readiness
+
+    room = make_room(home, clock, lang, ui_config("http://127.0.0.1:9"))
+    problems = () if ready else (
+        Problem("missing_env", 2, {"name": "HOOK_TOKEN", "key": "headers.Authorization"}),
+        Problem("unreachable", 1, {"why": "connection refused"}),
+    )  # fmt: skip
+    room.readiness.last = Readiness("plan-b", problems, clock.now() - timedelta(minutes=5))
+    assert snap_compare(RegionApp(room), terminal_size=size)
+
+
+async def test_r_checks_plan_b_now_and_the_region_says_what_is_wrong(
+    home: StateHome, clock: FixedClock
+) -> None:
+    from tests.servers import closed_port
+
+    app = make_app(home, clock, "en", ui_config(f"http://127.0.0.1:{closed_port()}"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "NOT READY" not in region_text(app)
+        await pilot.press("r")
+        await until(pilot, lambda: app.room.readiness.last is not None)
+        app.query_one(PlanBRegion).refresh_view()
+        assert "NOT READY: action 1: cannot reach its address: connection refused" in (
+            region_text(app)
+        )

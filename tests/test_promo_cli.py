@@ -18,16 +18,17 @@ from tests.servers import LoopbackServer, reply
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_TOKEN = "tok-very-secret"
+SIGNING_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 
 
 def run(home: Path, *args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
-    env = {"LIVEGUARD_HOME": str(home), "HOOK_TOKEN": SECRET_TOKEN}
+    env = {"LIVEGUARD_HOME": str(home), "HOOK_TOKEN": SECRET_TOKEN, "HOOK_SECRET": SIGNING_SECRET}
     return run_liveguard("--lang", lang, *args, env=env)
 
 
 @pytest.fixture
 def receiver() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
+    with LoopbackServer(webhook_secret=SIGNING_SECRET) as srv:
         srv.route("/start", reply(200))
         srv.route("/end", reply(200))
         srv.route("/bad", reply(400, "voucher unknown"))
@@ -57,7 +58,7 @@ grace = "1s"
   kind = "webhook"
   url = "{base}/start?why={{reason}}"
   headers = {{ Authorization = "Bearer ${{HOOK_TOKEN}}" }}
-  secret = "${{HOOK_TOKEN}}"
+  secret = "${{HOOK_SECRET}}"
   body = {{ voucher = "LIVEDOWN20", reason = "{{reason}}" }}
   undo = {{ url = "{base}/end" }}
 
@@ -170,7 +171,13 @@ def test_ctrl_c_during_the_countdown_cancels_and_sends_nothing(
     shop: Path, receiver: LoopbackServer
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
-    env.update(LIVEGUARD_HOME=str(shop), USER="ani", LOGNAME="ani", HOOK_TOKEN=SECRET_TOKEN)
+    env.update(
+        LIVEGUARD_HOME=str(shop),
+        USER="ani",
+        LOGNAME="ani",
+        HOOK_TOKEN=SECRET_TOKEN,
+        HOOK_SECRET=SIGNING_SECRET,
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "liveguard", "--lang", "en", "promo", "activate", "slow"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,

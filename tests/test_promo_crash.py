@@ -19,7 +19,7 @@ import pytest
 
 HOOKS = 4
 MAX_KILLS = 6  # per round
-ENV = {"HOOK_SECRET": "s3cret"}
+ENV = {"HOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 
 
 def config_text(base: str) -> str:
@@ -123,7 +123,7 @@ def test_kill_nine_during_activation_delivers_each_action_once(
     rng = random.Random(5 + round_no)
     total_kills = total_repeats = 0
     for r in range(rounds):
-        with LoopbackServer() as srv:
+        with LoopbackServer(webhook_secret=ENV["HOOK_SECRET"]) as srv:
             for n in range(HOOKS):
                 srv.route(f"/on/{n}", slow_ok())
                 srv.route(f"/off/{n}", slow_ok())

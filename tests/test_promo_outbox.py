@@ -79,8 +79,8 @@ name = "WhatsApp only"
 
 
 @pytest.fixture
-def receiver() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
+def receiver(clock: FixedClock) -> Iterator[LoopbackServer]:
+    with LoopbackServer(webhook_secret=SECRET, webhook_now=clock.now) as srv:
         srv.route("/start", reply(200))
         srv.route("/end", reply(200))
         yield srv

@@ -128,6 +128,7 @@ def test_import_json_all_or_nothing_then_skip(
         "orders_unchanged": 0,
         "rows_read": 3,
         "rows_rejected": [{"row": 4, "error": "Total Pembayaran: not a number: 'abc'"}],
+        "rows_skipped": [],
     }
     code, out, _ = run(home, capsys, "import", str(path), "--json", "--dry-run", "--skip-bad-rows")
     assert code == 0 and json.loads(out)["dry_run"] is True and json.loads(out)["orders_added"] == 1
@@ -145,7 +146,7 @@ def test_import_text_output_lists_bad_rows(
     )
     code, out, err = run(home, capsys, "import", str(path))
     assert code == 1 and out == ""
-    assert "row 3: Order Amount: not a number: '??'" in err
+    assert "t.csv: row 3: Order Amount: not a number: '??'" in err
     assert "nothing imported: 1 bad rows" in err
 
 

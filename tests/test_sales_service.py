@@ -116,10 +116,19 @@ def test_old_days_are_compacted_into_monthly_history(home: StateHome, clock: Fix
     after = sales.today(date(2026, 10, 1))
     assert after.channel("shopee") == before.channel("shopee")
     assert sales.maintain() == []
-    # An archived day is read-only: writing to it again could only double-count it.
-    with pytest.raises(SaleInputError, match="archived"):
-        sales.add_sale("shopee", "100.000", order_id="old1", at="2026-10-01T10:30")
+    # The same order again changes nothing; a late one counts (history keeps the ledger).
+    assert sales.add_sale("shopee", "100.000", order_id="old1", at="2026-10-01T10:30")[1] == (
+        "unchanged"
+    )
+    assert sales.add_sale("shopee", "30.000", order_id="late", at="2026-10-01T11:00")[1] == "added"
     assert sales.orders.days() == [date(2026, 11, 20)]
+    late = sales.today(date(2026, 10, 1)).channel("shopee")
+    assert late is not None and (late.orders, late.revenue) == (2, 130_000)
+    # A day compacted by an older liveguard (tallies, no ledger) stays read-only.
+    with home.writing():
+        sales.history.put_day(date(2026, 10, 2), {})
+    with pytest.raises(SaleInputError, match="archived"):
+        sales.add_sale("shopee", "100.000", order_id="x", at="2026-10-02T10:30")
 
 
 def test_compacted_day_is_compared_by_whole_hours(home: StateHome, clock: FixedClock) -> None:

@@ -1,7 +1,7 @@
 """Read ``liveguard.toml`` into a validated :class:`~liveguard.core.config.Config`.
 
 Every error names the file, the line where it can be known, and the key, e.g.
-``liveguard.toml:14: channels[0].checks[0].timeout: bad duration '10x' (use 500ms, 30s, 5m or 2h)``.
+``liveguard.toml:14: channels[0].checks[0].timeout: bad duration '10x' (use 500ms, …)``.
 """
 
 from __future__ import annotations
@@ -10,17 +10,32 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import replace
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from liveguard.core.actions import ACTION_NAMES
-from liveguard.core.config import Action, Alerts, Channel, Check, Config, OrderSource, Promotion
+from liveguard.core.config import (
+    Action,
+    Alerts,
+    Channel,
+    Check,
+    Config,
+    OrderSource,
+    Promotion,
+    ShopeeSource,
+    content_id,
+    resolve_env,
+)
 from liveguard.core.expectations import ExpectationError, parse_expectation
 from liveguard.core.text import NAME_MAX, clean_block, clean_line
 from liveguard.core.timekeeping import load_zone
+from liveguard.core.webhook_signing import secret_problem
 
-from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, kind_of
+from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, join, kind_of
+from .importers.vocabulary import StatusMapError, parse_status_map
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
@@ -62,7 +77,8 @@ def parse_config(
     return _config(r, data, file)
 
 
-_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions", "keys"}
+_TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions"}
+_TOP_KEYS |= {"keys", "imports"}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -86,10 +102,14 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
             )
         seen[channel.id] = path
     _check_channel_names(r, list(r.items(data, "channels")), channels)
-    sources = tuple(_source(r, path, item, seen) for path, item in r.items(data, "sources"))
+    all_sources = [_source(r, path, item, seen) for path, item in r.items(data, "sources")]
+    sources = tuple(s for s in all_sources if isinstance(s, OrderSource))
+    shopee = tuple(s for s in all_sources if isinstance(s, ShopeeSource))
+    _check_shopee(r, data)
     promotions = tuple(_promotion(r, path, item) for path, item in r.items(data, "promotions"))
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
+    status_map = _imports(r, data.get("imports", {}))
     return Config(
         path=file,
         shop=shop,
@@ -98,9 +118,24 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         alerts=alerts,
         channels=channels,
         sources=sources,
+        shopee=shopee,
         promotions=promotions,
         keys=keys,
+        status_map=status_map,
     )
+
+
+def _imports(r: Reader, raw: Any) -> dict[str, str]:
+    t = r.table(raw, "imports", {"status_map"})
+    words = t.get("status_map", {})
+    if not isinstance(words, dict):
+        raise r.fail("imports.status_map", f"must be a table, not {kind_of(words)}")
+    for word, meaning in words.items():
+        try:
+            parse_status_map({word: meaning})
+        except StatusMapError as exc:
+            raise r.fail(f"imports.status_map.{word}", str(exc)) from None
+    return parse_status_map(words)
 
 
 def _alerts(r: Reader, raw: Any) -> Alerts:
@@ -215,7 +250,9 @@ def _check(r: Reader, path: str, raw: Any) -> Check:
 _SOURCE_FIELDS = {"id", "created", "amount", "status"}
 
 
-def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource:
+def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSource | ShopeeSource:
+    if isinstance(raw, dict) and raw.get("kind") == "shopee":
+        return _shopee_source(r, path, raw, channels)
     t = r.table(
         raw,
         path,
@@ -224,13 +261,8 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
     )
     kind = r.typed(t, "kind", path, str, "")
     if kind != "http-json":
-        raise r.fail(f"{path}.kind", f'must be "http-json", not {kind!r}')
-    channel = r.typed(t, "channel", path, str, "")
-    if channel not in channels:
-        raise r.fail(
-            f"{path}.channel",
-            f"unknown channel {channel!r} (known: {', '.join(channels) or 'none'})",
-        )
+        raise r.fail(f"{path}.kind", f'must be "http-json" or "shopee", not {kind!r}')
+    channel = _source_channel(r, t, path, channels)
     fields = t.get("fields", {})
     r.table(fields, f"{path}.fields", _SOURCE_FIELDS)
     for key, value in fields.items():
@@ -250,8 +282,74 @@ def _source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> OrderSo
     )
 
 
+def _source_channel(r: Reader, t: dict[str, Any], path: str, channels: dict[str, str]) -> str:
+    channel = r.typed(t, "channel", path, str, "")
+    if channel not in channels:
+        raise r.fail(
+            f"{path}.channel",
+            f"unknown channel {channel!r} (known: {', '.join(channels) or 'none'})",
+        )
+    return channel
+
+
+SHOPEE_MIN_EVERY = timedelta(seconds=30)
+_SHOPEE_KEYS = {
+    "kind",
+    "channel",
+    "partner_id",
+    "partner_key",
+    "shop_id",
+    "every",
+    "timeout",
+    "api",
+}
+
+
+def _shopee_source(r: Reader, path: str, raw: Any, channels: dict[str, str]) -> ShopeeSource:
+    t = r.table(raw, path, _SHOPEE_KEYS, {"channel", "partner_id", "partner_key", "shop_id"})
+    channel = _source_channel(r, t, path, channels)
+    values = {}
+    for key in ("partner_id", "shop_id"):
+        value = r.text(t, key, path)
+        resolved = resolve_env(value, r.environ).strip()
+        if not resolved.isdigit():
+            # never echo the value: it may be a secret read from the environment
+            raise r.fail(f"{path}.{key}", "must be a number (Shopee's id)")
+        values[key] = value
+    key = r.text(t, "partner_key", path)
+    if not resolve_env(key, r.environ).strip():
+        raise r.fail(f"{path}.partner_key", "must not be empty")
+    api = r.url(t, "api", path, required=False) or ShopeeSource.api
+    host = urlsplit(resolve_env(api, r.environ)).hostname or ""
+    # Polite to the real platform; a loopback stand-in (tests, the demo) may be asked faster.
+    floor = timedelta(seconds=1) if is_loopback(host) else SHOPEE_MIN_EVERY
+    return ShopeeSource(
+        channel=channel,
+        partner_id=values["partner_id"],
+        partner_key=key,
+        shop_id=values["shop_id"],
+        every=r.duration(t, "every", path, timedelta(minutes=2), minimum=floor),
+        timeout=r.duration(
+            t, "timeout", path, timedelta(seconds=10), minimum=timedelta(milliseconds=50)
+        ),
+        api=api.rstrip("/"),
+    )
+
+
+def _check_shopee(r: Reader, data: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for path, raw in r.items(data, "sources"):
+        if isinstance(raw, dict) and raw.get("kind") == "shopee":
+            channel = raw.get("channel", "")
+            if channel in seen:
+                raise r.fail(f"{path}.channel", f"a second shopee source for {channel!r}")
+            seen.add(channel)
+
+
 def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
-    t = r.table(raw, path, {"id", "name", "armed", "grace", "actions", "channel"}, {"id"})
+    keys = {"id", "name", "armed", "grace", "actions", "channel", "ends_after", "ends_at"}
+    keys |= {"when_live_returns", "live_back_for"}
+    t = r.table(raw, path, keys, {"id"})
     pid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(pid):
         raise r.fail(f"{path}.id", f"{pid!r} is not a valid id (use a-z, 0-9 and -)")
@@ -262,16 +360,73 @@ def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
         name=clean_line(r.typed(t, "name", path, str, pid), NAME_MAX),
         armed=r.typed(t, "armed", path, bool, False),
         grace=r.duration(t, "grace", path, timedelta(seconds=5)),
-        actions=tuple(_action(r, p, item) for p, item in r.items(t, "actions", path)),
+        ends_after=r.duration(t, "ends_after", path, timedelta(0), minimum=timedelta(minutes=1))
+        if "ends_after" in t
+        else None,
+        ends_at=_clock_time(r, t, "ends_at", path),
+        when_live_returns=_choice(r, t, "when_live_returns", path, ("ask", "stop", "keep")),
+        live_back_for=r.duration(t, "live_back_for", path, timedelta(minutes=30)),
+        actions=_identified(
+            r, [(p, _action(r, p, item), item) for p, item in r.items(t, "actions", path)]
+        ),
     )
 
 
+def _clock_time(r: Reader, t: dict[str, Any], key: str, path: str) -> time | None:
+    """A local clock time as sellers write it: ``23.59`` or ``23:59``."""
+    if key not in t:
+        return None
+    text = r.typed(t, key, path, str, "")
+    m = re.fullmatch(r"\s*(\d{1,2})[.:](\d{2})\s*", text)
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise r.fail(f"{path}.{key}", f"{text!r} is not a time of day (write 23.59)")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _choice(r: Reader, t: dict[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> Any:
+    value = r.typed(t, key, path, str, allowed[0])
+    if value not in allowed:
+        raise r.fail(f"{path}.{key}", f"must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _identified(r: Reader, actions: list[tuple[str, Action, Any]]) -> tuple[Action, ...]:
+    """Give every action its stable id: the one written in the config, else one derived from
+    its content (``webhook-1a2b3c4d``); the same content twice gets ``-2``, ``-3``…"""
+    out: list[Action] = []
+    taken: dict[str, str] = {}
+    for place, action, raw in actions:
+        given = raw.get("id") if isinstance(raw, dict) else None
+        if given is not None:
+            if not isinstance(given, str) or not ID_RE.match(given):
+                raise r.fail(f"{place}.id", f"{given!r} is not a valid id (use a-z, 0-9 and -)")
+            if given in taken:
+                raise r.fail(
+                    f"{place}.id", f"duplicate action id {given!r} (first in {taken[given]})"
+                )
+            aid = given
+        else:
+            base = aid = content_id(action)
+            n = 1
+            while aid in taken:
+                n += 1
+                aid = f"{base}-{n}"
+        taken[aid] = place
+        out.append(
+            replace(action, id=aid, undo=replace(action.undo, id=aid) if action.undo else None)
+        )
+    return tuple(out)
+
+
 _ACTION_KEYS = {
-    "webhook": {"kind", "name", "url", "method", "headers", "body", "secret", "timeout", "undo"},
-    "message": {"kind", "name", "text", "file", "undo"},
-    "link": {"kind", "name", "url", "undo"},
-    "checklist": {"kind", "name", "steps", "undo"},
-}
+    "webhook": {
+        "kind", "id", "name", "url", "method", "headers", "body", "secret", "timeout", "undo",
+        "check_url", "test_url",
+    },
+    "message": {"kind", "id", "name", "text", "file", "undo"},
+    "link": {"kind", "id", "name", "url", "undo"},
+    "checklist": {"kind", "id", "name", "steps", "undo"},
+}  # fmt: skip
 
 
 def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) -> Action:
@@ -282,7 +437,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         raise r.fail(
             f"{path}.kind", f"must be one of webhook, message, link, checklist, not {kind!r}"
         )
-    allowed = _ACTION_KEYS[kind] - ({"kind", "undo"} if inherit else set())
+    own = {"kind", "undo", "id", "check_url", "test_url"}
+    allowed = _ACTION_KEYS[kind] - (own if inherit else set())
     t = r.table(raw, path, allowed)
     name = clean_line(r.typed(t, "name", path, str, ""), NAME_MAX)
     if kind == "webhook":
@@ -297,6 +453,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         if body is not None:
             _env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
+        if secret:
+            _check_secret(r, secret, join(path, "secret"))
         action = Action(
             "webhook",
             name=name,
@@ -305,6 +463,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
             headers=r.headers(t, path) or (dict(inherit.headers) if inherit else {}),
             body=body,
             secret=secret,
+            check_url=r.url(t, "check_url", path, required=False),
+            test_url=r.url(t, "test_url", path, required=False),
             timeout=r.duration(
                 t,
                 "timeout",
@@ -331,6 +491,14 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         undo = _action(r, f"{path}.undo", t["undo"], inherit=action)
         action = Action(**{**action.__dict__, "undo": undo})
     return action
+
+
+def _check_secret(r: Reader, secret: str, path: str) -> None:
+    """The secret, as it will be used (``${NAME}`` filled in), must be a Standard Webhooks
+    secret; the message says what is wrong without quoting it."""
+    problem = secret_problem(resolve_env(secret, r.environ))
+    if problem is not None:
+        raise r.fail(path, problem)
 
 
 def _env_in_values(r: Reader, value: Any, path: str) -> None:

@@ -40,9 +40,19 @@ from liveguard.core.status import ProbeResult, State
 from liveguard.core.text import NAME_MAX, clean_line
 from liveguard.core.timekeeping import Clock
 
-from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
+from .http_pool import DeadlineExceeded, HttpPool, HttpReply, PoolBusy
 
-__all__ = ["CheckJob", "ProbeScheduler", "describe_http_error", "jobs_for", "run_check", "warm_up"]
+__all__ = [
+    "CheckJob",
+    "ComponentChoiceError",
+    "ProbeScheduler",
+    "choose_component",
+    "describe_http_error",
+    "jobs_for",
+    "run_check",
+    "statuspage_component_problem",
+    "warm_up",
+]
 
 # A little room past the check's timeout for our own bookkeeping; the request itself is
 # bounded by the pool's deadline.
@@ -56,6 +66,8 @@ _COMPONENT_STATES = {
     "partial_outage": State.DOWN,
     "major_outage": State.DOWN,
 }
+_REDIRECTS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
 _INDICATORS = {
     "none": State.UP,
     "minor": State.DEGRADED,
@@ -140,17 +152,24 @@ async def _get(
 
     Raises _Unknown when liveguard itself could not look.
     """
+    reply = await _fetch(pool, check, env, resolve_env(url or check.url, env))
+    if isinstance(reply, str):
+        return reply
+    return reply.status, reply.text, reply.elapsed_ms
+
+
+async def _fetch(
+    pool: HttpPool, check: Check, env: Mapping[str, str], target: str
+) -> HttpReply | str:
     headers = resolve_headers(check.headers, env)
-    target = resolve_env(url or check.url, env)
     try:
-        reply = await pool.request(check.method, target, deadline=_seconds(check), headers=headers)
+        return await pool.request(check.method, target, deadline=_seconds(check), headers=headers)
     except DeadlineExceeded as exc:
         return str(exc)
     except PoolBusy as exc:
         raise _Unknown(f"liveguard is busy: {exc}") from None
     except httpx.HTTPError as exc:
         return _http_failure(exc)
-    return reply.status, reply.text, reply.elapsed_ms
 
 
 def _http_failure(exc: BaseException) -> str:
@@ -259,34 +278,118 @@ def _json_reply(got: tuple[int, str, int] | str, what: str) -> tuple[Any, int]:
 async def _statuspage(
     pool: HttpPool, check: Check, env: Mapping[str, str], at: datetime
 ) -> ProbeResult:
-    data, elapsed = _json_reply(await _get(pool, check, env, _statuspage_url(check)), "status page")
+    data, elapsed = _json_reply(await _statuspage_get(pool, check, env), "status page")
     if check.component:
-        comps = data.get("components") if isinstance(data, dict) else None
-        if not isinstance(comps, list):
-            raise _Unknown("status page: no components list in the reply")
-        wanted = check.component.casefold()
-        comp = next(
-            (
-                c
-                for c in comps
-                if isinstance(c, dict) and str(c.get("name", "")).casefold() == wanted
-            ),
-            None,
-        )
-        if comp is None:
-            raise _Unknown(f"status page has no component {check.component!r}")
+        comp = choose_component(data, check.component)
         raw = str(comp.get("status", ""))
         if raw not in _COMPONENT_STATES:
             raise _Unknown(f"status page: unknown component status {clean_line(raw, NAME_MAX)!r}")
-        return ProbeResult(
-            _COMPONENT_STATES[raw], f"{comp['name']}: {raw.replace('_', ' ')}", at, elapsed
-        )
+        name = clean_line(comp.get("name"), NAME_MAX)
+        return ProbeResult(_COMPONENT_STATES[raw], f"{name}: {raw.replace('_', ' ')}", at, elapsed)
     status = data.get("status") if isinstance(data, dict) else None
     indicator = status.get("indicator") if isinstance(status, dict) else None
     if not isinstance(status, dict) or indicator not in _INDICATORS:
         raise _Unknown("status page: no status.indicator in the reply")
     text = str(status.get("description") or indicator)
     return ProbeResult(_INDICATORS[str(indicator)], f"status page: {text}", at, elapsed)
+
+
+async def _statuspage_get(
+    pool: HttpPool, check: Check, env: Mapping[str, str]
+) -> tuple[int, str, int] | str:
+    """The page's reply, following redirects that stay on the same host (keeping the scheme
+    or upgrading to https) for at most MAX_REDIRECTS hops; any other redirect is a reason."""
+    url = resolve_env(_statuspage_url(check), env)
+    for _hop in range(MAX_REDIRECTS + 1):
+        reply = await _fetch(pool, check, env, url)
+        if isinstance(reply, str):
+            return reply
+        if reply.status not in _REDIRECTS:
+            return reply.status, reply.text, reply.elapsed_ms
+        url = _same_host_redirect(url, reply.headers.get("location", ""), reply.status)
+    raise _Unknown(f"status page: more than {MAX_REDIRECTS} redirects")
+
+
+def _same_host_redirect(url: str, location: str, status: int) -> str:
+    if not location.strip():
+        raise _Unknown(f"status page replied with status {status} without a Location")
+    here, there = httpx.URL(url), httpx.URL(url).join(location.strip())
+    upgrade = here.scheme == "http" and there.scheme == "https"
+    same_place = there.scheme == here.scheme and _port(there) == _port(here)
+    if there.host.lower() != here.host.lower() or not (upgrade or same_place):
+        shown = clean_line(f"{there.scheme}://{there.host}{there.path}", NAME_MAX)
+        raise _Unknown(
+            f"status page redirects elsewhere (status {status} to {shown}); "
+            "set url to the page's own address"
+        )
+    return str(there)
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port or {"http": 80, "https": 443}.get(url.scheme)
+
+
+class ComponentChoiceError(_Unknown):
+    """The configured component names none, or more than one, of the page's components."""
+
+
+def choose_component(data: Any, wanted: str) -> dict[str, Any]:
+    """The component ``wanted`` names: its ``id``, its name, or ``group/name``; raises
+    ComponentChoiceError naming every match when the name is not precise enough."""
+    comps = data.get("components") if isinstance(data, dict) else None
+    if not isinstance(comps, list):
+        raise _Unknown("status page: no components list in the reply")
+    items = [c for c in comps if isinstance(c, dict)]
+    by_id = [c for c in items if str(c.get("id", "")) == wanted]
+    if by_id:
+        return by_id[0]
+    groups = {str(c.get("id")): str(c.get("name", "")) for c in items if c.get("group") is True}
+    key = wanted.casefold()
+    matches = [
+        c
+        for c in items
+        if key in (str(c.get("name", "")).casefold(), _full_name(c, groups).casefold())
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ComponentChoiceError(f"status page has no component {clean_line(wanted, NAME_MAX)!r}")
+    named = ", ".join(_described(c, groups) for c in matches[:6])
+    raise ComponentChoiceError(
+        f"status page: component {clean_line(wanted, NAME_MAX)!r} matches {len(matches)} "
+        f'({named}); set component to one id or to "group/name"'
+    )
+
+
+def _full_name(comp: dict[str, Any], groups: dict[str, str]) -> str:
+    group = groups.get(str(comp.get("group_id")))
+    name = str(comp.get("name", ""))
+    return f"{group}/{name}" if group is not None else name
+
+
+def _described(comp: dict[str, Any], groups: dict[str, str]) -> str:
+    kind = "group, " if comp.get("group") is True else ""
+    name = clean_line(_full_name(comp, groups), NAME_MAX)
+    return f"{name!r} ({kind}id {clean_line(comp.get('id'), NAME_MAX)!r})"
+
+
+async def statuspage_component_problem(
+    pool: HttpPool, check: Check, environ: Mapping[str, str] | None = None
+) -> tuple[bool, str] | None:
+    """For ``doctor``: (True, why) when the configured component cannot be chosen on the
+    page (none or several match), (False, why) when the page could not be read, else None."""
+    env = os.environ if environ is None else environ
+    try:
+        async with asyncio.timeout(_seconds(check) + _GRACE_S):
+            data, _ = _json_reply(await _statuspage_get(pool, check, env), "status page")
+            choose_component(data, check.component)
+    except ComponentChoiceError as exc:
+        return True, str(exc)
+    except (_Unknown, MissingEnvError) as exc:
+        return False, str(exc)
+    except TimeoutError:
+        return False, _timed_out(_seconds(check))
+    return None
 
 
 # -- feed ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import shutil
@@ -16,10 +17,14 @@ from liveguard.adapters.atomic_storage import atomic_write_bytes
 from liveguard.adapters.config_file import ConfigError, load_config
 from liveguard.adapters.paths import Paths, writable_by_others
 from liveguard.adapters.state_home import StateError, StateHome
+from liveguard.i18n import Catalog
+from liveguard.service.readiness import ReadinessService, describe
 
+from . import shopee_commands
 from .context import CliError, Context
 
 if TYPE_CHECKING:
+    from liveguard.core.config import Config
     from liveguard.service.room import ControlRoom
 
 
@@ -96,6 +101,9 @@ def run_demo(ctx: Context, args: argparse.Namespace) -> int:
             home=str(folder), config_file=None, lang_flag=ctx.lang_flag, clock=ctx.clock
         )
         try:
+            shopee_commands.connect_with(
+                demo_ctx.config(), demo_ctx.state(), demo_ctx.clock, world.shopee.authorize
+            )
             return run_room(demo_ctx, args)
         finally:
             demo_ctx.close()
@@ -139,6 +147,7 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{mark}  {what:<8} {detail}")
 
     paths: Paths = ctx.paths
+    config = None
     try:
         config = load_config(paths.config)
     except ConfigError as exc:
@@ -151,6 +160,21 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
             f"{paths.config}: {len(config.channels)} channels, {len(config.sources)} order feeds, "
             f"{len(config.promotions)} promotions (armed: {armed}), zone {config.timezone}",
         )
+        for ok, what in statuspage_components(config):
+            line(ok, "status", what)
+        if config.armed_promotion is not None:
+            t = Catalog(ctx.lang)
+            ready = asyncio.run(ReadinessService(config, ctx.clock, os.environ).check())
+            name = config.armed_promotion.name
+            line(
+                ready.ready,
+                "planb",
+                t("readiness.doctor_ready", name=name)
+                if ready.ready
+                else t("readiness.doctor_not_ready", name=name, count=len(ready.problems)),
+            )
+            for problem in ready.problems:
+                line(None, "planb", describe(problem, t))
     home = StateHome(paths, ctx.clock)
     try:
         home.open()
@@ -168,6 +192,9 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
             )
             for notice in home.notices:
                 line(None, "state", notice)
+            if config is not None:
+                for ok, detail in shopee_commands.doctor_lines(config, home, ctx.clock.now()):
+                    line(ok, "shopee", detail)
             room = home.room_owner() if home.room_is_open() else ""
             line(
                 None if room else True,
@@ -183,6 +210,42 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
         "No problems found." if not problems else f"{problems} problem(s) found.", file=sys.stdout
     )
     return 0 if not problems else 1
+
+
+def statuspage_components(config: Config) -> list[tuple[bool | None, str]]:
+    """Each status page check with a component: can the page's component be chosen? A name
+    matching none or several is a problem until the config is precise; a page that cannot
+    be read now is only a note."""
+    import asyncio
+
+    from liveguard.adapters.http_pool import HttpPool
+    from liveguard.adapters.probes import statuspage_component_problem
+
+    checks = [
+        (f"channels[{i}].checks[{j}]", check)
+        for i, channel in enumerate(config.channels)
+        for j, check in enumerate(channel.checks)
+        if check.kind == "statuspage" and check.component
+    ]
+
+    async def look() -> list[tuple[bool | None, str]]:
+        pool = HttpPool()
+        try:
+            found = await asyncio.gather(
+                *(statuspage_component_problem(pool, check) for _, check in checks)
+            )
+        finally:
+            await pool.aclose()
+        lines: list[tuple[bool | None, str]] = []
+        for (where, _), problem in zip(checks, found, strict=True):
+            if problem is None:
+                lines.append((True, f"{where}: component found"))
+            else:
+                precise, why = problem
+                lines.append((False if precise else None, f"{where}: {why}"))
+        return lines
+
+    return asyncio.run(look()) if checks else []
 
 
 def check_state_files(home: StateHome) -> str:

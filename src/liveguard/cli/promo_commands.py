@@ -1,4 +1,4 @@
-"""``liveguard promo list|activate|deactivate|test`` and ``liveguard log``."""
+"""``liveguard promo list|activate|deactivate|test|check`` and ``liveguard log``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from liveguard.core.timekeeping import format_clock
 from liveguard.i18n import Catalog
 from liveguard.service.planb import ActionView, PlanBService, TransitionError, describe_entry
 
+from . import readiness_commands
 from .context import CliError, Context
 
 DEFAULT_LOG_LIMIT = 100
@@ -46,6 +47,7 @@ def register(sub: Any) -> None:
     test.add_argument("id", metavar="ID", help="promotion id")
     test.add_argument("--reason", default="test", metavar="TEXT", help="fills {reason}")
     test.set_defaults(func=run_test)
+    readiness_commands.register(actions)
 
     log = sub.add_parser("log", help="the audit log, newest last")
     log.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
@@ -175,7 +177,7 @@ def _follow(ctx: Context, service: PlanBService, t: Catalog) -> int:
     except KeyboardInterrupt:
         now = service.view()
         if now.countdown_s is not None:
-            service.cancel()
+            service.cancel(by="Ctrl-C")
             kept = now.phase == "pending_off"
             print(t("planb.cli.kept" if kept else "planb.cli.cancelled", name=name))
         return 130

@@ -9,7 +9,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from liveguard.adapters.importers import FORMAT_NAMES, ExportFileError
+from liveguard.adapters.importers import (
+    FORMAT_NAMES,
+    ExportFileError,
+    StatusMapError,
+    parse_status_map,
+)
 from liveguard.adapters.state_home import StateError
 from liveguard.core.ledger import ChannelDay, DaySummary
 from liveguard.core.money import format_rupiah
@@ -59,6 +64,14 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         help="for --format csv: which column holds id, created, amount or status (repeatable)",
+    )
+    imp.add_argument(
+        "--status-map",
+        metavar="WORD=MEANING",
+        action="append",
+        default=[],
+        help="what a status word of the file means: paid, unpaid, cancelled or returned "
+        "(repeatable; adds to [imports] status_map in the config)",
     )
     imp.set_defaults(func=run_import)
 
@@ -116,6 +129,10 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
     sales = _service(ctx)
     path = Path(args.file).expanduser()
     try:
+        status_map = parse_status_map(args.status_map)
+    except StatusMapError as exc:
+        raise CliError(f"--status-map {exc}", EXIT_USAGE) from None
+    try:
         outcome = sales.import_file(
             path,
             format_name=args.format,
@@ -123,6 +140,7 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             skip_bad_rows=args.skip_bad_rows,
             mapping=_mapping(args.map),
+            status_map=status_map,
         )
     except (ExportFileError, StateError) as exc:
         raise CliError(str(exc)) from None
@@ -139,10 +157,13 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
 def _print_import(outcome: ImportOutcome, t: Catalog, ctx: Context, refused: bool) -> None:
     channel = ctx.config().channel(outcome.channel)
     for error in outcome.rejected:
-        print(t("sales.cli.import_row", row=error.row, error=error.text()), file=sys.stderr)
+        line = t("imports.cli.row", file=outcome.file, row=error.row, error=error.text())
+        print(line, file=sys.stderr)
     if refused and not outcome.dry_run:
         print(t("sales.cli.import_refused", count=len(outcome.rejected)), file=sys.stderr)
         return
+    for skip in outcome.skipped:
+        print(t("imports.cli.skipped_row", file=outcome.file, row=skip.row, reason=skip.text()))
     print(
         t(
             "sales.cli.import_summary",
@@ -155,6 +176,8 @@ def _print_import(outcome: ImportOutcome, t: Catalog, ctx: Context, refused: boo
             rows=outcome.rows_read,
         )
     )
+    if outcome.skipped:
+        print(t("imports.cli.skipped", count=len(outcome.skipped)))
     if outcome.dry_run:
         print(t("sales.cli.import_dry"))
     if outcome.rejected and not refused:

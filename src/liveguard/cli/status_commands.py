@@ -5,16 +5,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from liveguard.adapters.http_pool import HttpPool
+from liveguard.adapters.order_feed import FeedError, fetch_orders
 from liveguard.adapters.state_home import StateError
+from liveguard.core.config import Config, OrderSource
+from liveguard.core.promotion import public_state
 from liveguard.core.status import ChannelStatus, State
-from liveguard.core.timekeeping import format_clock, format_duration
+from liveguard.core.text import clean_line
+from liveguard.core.timekeeping import format_clock, format_duration, load_zone
 from liveguard.i18n import Catalog
+from liveguard.service.planb import PlanBService
+from liveguard.service.readiness import ReadinessService, as_json
 from liveguard.service.status import StatusService, exit_code
 
+from . import shopee_commands
 from .context import CliError, Context
+from .readiness_commands import readiness_service
 
 EXIT_UNKNOWN = 3
 
@@ -43,20 +54,68 @@ def register(sub: Any) -> None:
 def run_status(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
     service = StatusService(config, ctx.state(), ctx.clock)
+    readiness = readiness_service(ctx)
+
+    async def check() -> list[ChannelStatus]:
+        statuses, _ = await asyncio.gather(service.check_once(), readiness.check())
+        return statuses
+
     try:
-        statuses = asyncio.run(service.check_once())
+        statuses = asyncio.run(check())
     except StateError as exc:
         raise CliError(str(exc)) from None
     now = ctx.clock.now()
     if args.json:
-        print(json.dumps(status_json(statuses, now, service), ensure_ascii=False))
+        data = status_json(statuses, now, service)
+        feeds = asyncio.run(feeds_json(config, now))
+        data["sources"] = feeds + shopee_commands.sources_json(config, ctx.state(), now)
+        data["planb"] = planb_json(ctx, readiness)
+        print(json.dumps(data, ensure_ascii=False))
     else:
         t = Catalog(ctx.lang)
         if not statuses:
             print(t("status.no_channels", path=str(ctx.paths.config)))
         for s in statuses:
             print(status_line(s, now, service, t))
+        for line in shopee_commands.source_lines(config, ctx.state(), now, t):
+            print(line)
     return exit_code(statuses) if statuses else EXIT_UNKNOWN
+
+
+async def feeds_json(config: Config, now: datetime) -> list[dict[str, Any]]:
+    """Each http-json order feed fetched once (nothing stored): fresh, or stale and why."""
+    if not config.sources:
+        return []
+    zone = load_zone(config.timezone)
+    pool = HttpPool(len(config.sources))
+    seen: Counter[str] = Counter()
+
+    async def one(source: OrderSource) -> dict[str, Any]:
+        seen[source.channel] += 1
+        number = seen[source.channel]
+        entry = {
+            "id": f"http-json:{source.channel}" + (f"#{number}" if number > 1 else ""),
+            "channel": source.channel,
+            "kind": "http-json",
+        }
+        try:
+            await fetch_orders(source, pool, zone, os.environ)
+        except FeedError as exc:
+            return {**entry, "state": "stale", "reason": clean_line(str(exc)), "as_of": None}
+        return {**entry, "state": "fresh", "reason": "", "as_of": now.astimezone(zone).isoformat()}
+
+    try:
+        return list(await asyncio.gather(*(one(s) for s in config.sources)))
+    finally:
+        await pool.aclose()
+
+
+def planb_json(ctx: Context, readiness: ReadinessService) -> dict[str, Any]:
+    """``status --json``'s ``planb``: the armed promotion, its state and readiness."""
+    planb = PlanBService(ctx.config(), ctx.state(), clock=ctx.clock)
+    switch = planb.switch()
+    state = public_state(switch, switch.promotion) if switch.promotion else "inactive"
+    return as_json(readiness.last, Catalog(ctx.lang), state)
 
 
 def status_json(

@@ -75,6 +75,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "audit_log", "l", "planb.key_log", "planb.key_log_long", "planb.group", footer=False
     ),
+    ActionSpec(
+        "planb_check", "r", "readiness.key", "readiness.key_long", "planb.group", footer=False
+    ),
     ActionSpec("declare", "d", "keys.declare", "keys.declare_long", "keys.group_status"),
     ActionSpec("outages", "o", "keys.outages", "keys.outages_long", "keys.group_status"),
     ActionSpec(

@@ -6,10 +6,12 @@ Strings may hold ``${NAME}`` placeholders; they stay unresolved here and are res
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, Literal
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "MissingEnvError",
     "OrderSource",
     "Promotion",
+    "ShopeeSource",
+    "content_id",
     "env_names",
     "header_problem",
     "is_header_name",
@@ -157,8 +161,27 @@ class OrderSource:
 
 
 @dataclass(frozen=True)
+class ShopeeSource:
+    """``[[sources]] kind = "shopee"``: orders from the Shopee Open Platform for the seller's
+    own shop. partner_id, partner_key and shop_id are usually ``${ENV}`` placeholders."""
+
+    channel: str
+    partner_id: str
+    partner_key: str
+    shop_id: str
+    every: timedelta = timedelta(minutes=2)
+    timeout: timedelta = timedelta(seconds=10)
+    api: str = "https://partner.shopeemobile.com"
+
+    @property
+    def id(self) -> str:
+        return f"shopee:{self.channel}"
+
+
+@dataclass(frozen=True)
 class Action:
     kind: ActionKind
+    id: str = ""  # stable identity the outbox refers to: given, or derived from the content
     url: str = ""
     method: str = "POST"
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -170,6 +193,8 @@ class Action:
     name: str = ""
     timeout: timedelta = timedelta(seconds=10)
     undo: Action | None = None
+    check_url: str = ""  # readiness: answers 2xx when the webhook's service is up
+    test_url: str = ""  # fire drill: receives a signed request marked as a test
 
     @property
     def label(self) -> str:
@@ -183,6 +208,19 @@ class Action:
         return f"{len(self.steps)} steps"
 
 
+def content_id(action: Action) -> str:
+    """An id derived from what an action does (its target), so that an action keeps its
+    identity when the config is reordered and loses it when its target changes."""
+    what = {
+        "webhook": [action.method, action.url],
+        "link": [action.url],
+        "message": [action.text],
+        "checklist": list(action.steps),
+    }[action.kind]
+    digest = hashlib.sha256(json.dumps([action.kind, *what]).encode()).hexdigest()
+    return f"{action.kind}-{digest[:8]}"
+
+
 @dataclass(frozen=True)
 class Promotion:
     id: str
@@ -191,6 +229,10 @@ class Promotion:
     channel: str = ""  # the live channel this plan stands in for; fills {channel}
     grace: timedelta = timedelta(seconds=5)
     actions: tuple[Action, ...] = ()
+    ends_after: timedelta | None = None  # stop by itself this long after it started
+    ends_at: time | None = None  # … or at this local time (the first one after the start)
+    when_live_returns: Literal["ask", "stop", "keep"] = "ask"
+    live_back_for: timedelta = timedelta(minutes=30)  # how long live is up before that
 
 
 @dataclass(frozen=True)
@@ -202,8 +244,11 @@ class Config:
     alerts: Alerts = field(default_factory=Alerts)
     channels: tuple[Channel, ...] = ()
     sources: tuple[OrderSource, ...] = ()
+    shopee: tuple[ShopeeSource, ...] = ()  # the [[sources]] of kind "shopee", in file order
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
+    # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned
+    status_map: Mapping[str, str] = field(default_factory=dict)
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)

@@ -29,6 +29,7 @@ __all__ = [
     "DaySummary",
     "OrderRow",
     "summarise_day",
+    "tally_entries",
     "tally_orders",
 ]
 
@@ -96,6 +97,13 @@ def tally_orders(
                 yield local.hour, order.channel, order.status, order.amount
 
     return _tally(entries())
+
+
+def tally_entries(
+    entries: Iterable[tuple[int, str, OrderStatus, int]],
+) -> dict[str, ChannelTally]:
+    """(local hour, channel, status, amount) entries into hourly tallies per channel."""
+    return _tally(entries)
 
 
 def _tally(entries: Iterable[tuple[int, str, OrderStatus, int]]) -> dict[str, ChannelTally]:

@@ -17,7 +17,12 @@ __all__ = ["DateError", "DateReader", "classify_status", "parse_datetime", "pars
 
 
 class DateError(ValueError):
-    """Raised with a message a seller can read."""
+    """Raised with a message a seller can read; ``detail`` is why the text is no date, when
+    that is more than "not a date" (e.g. "no such time")."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 # Excel's day zero (it counts the fictional 29 Feb 1900, so day 1 = 1900-01-01 in practice).
@@ -87,9 +92,9 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
                     int(m.group("y")), int(m.group("m")), int(m.group("d")), zone
                 )
             except ValueError as exc:
-                raise DateError(f"not a date: {value!r} ({exc})") from None
+                raise DateError(f"not a date: {value!r} ({exc})", str(exc)) from None
             if hour > 23 or minute > 59 or second > 59:
-                raise DateError(f"not a date: {value!r} (no such time)")
+                raise DateError(f"not a date: {value!r} (no such time)", "no such time")
             if midnight is not None:
                 return midnight + timedelta(hours=hour, minutes=minute, seconds=second)
             naive = datetime(
@@ -117,7 +122,7 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
         if m is not None:
             month = _MONTHS.get(m.group("mon")[:3].lower())
             if month is None:
-                raise DateError(f"not a date: {value!r} (unknown month)")
+                raise DateError(f"not a date: {value!r} (unknown month)", "unknown month")
     if m is None:
         try:
             return parse_datetime(datetime.fromisoformat(text), zone)
@@ -133,7 +138,7 @@ def parse_datetime(value: object, zone: tzinfo) -> datetime:
             int(m.group("S") or 0),
         )
     except ValueError as exc:
-        raise DateError(f"not a date: {value!r} ({exc})") from None
+        raise DateError(f"not a date: {value!r} ({exc})", str(exc)) from None
     return naive.replace(tzinfo=_offset(m.group("tz"), zone)).astimezone(UTC)
 
 

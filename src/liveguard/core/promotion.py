@@ -253,6 +253,7 @@ class OutboxEntry:
     next_at: datetime | None = None
     http_status: int | None = None
     error: str = ""
+    action_id: str = ""  # the action's stable id; entries written before ids have none
 
     @property
     def key(self) -> str:
@@ -286,13 +287,22 @@ class OutboxEntry:
             next_at=datetime.fromisoformat(next_at) if isinstance(next_at, str) else None,
             http_status=raw.get("http_status"),
             error=str(raw.get("error", "")),
+            action_id=str(raw.get("action_id", "")),
         )
 
 
 def action_for(promotion: Promotion, entry: OutboxEntry) -> Action | None:
-    if not 0 <= entry.index < len(promotion.actions):
+    """The action an entry stands for, by its stable id: after the config is reordered or
+    edited the entry finds its own action, or none when it was removed or its target
+    changed (the key, from the position at activation, stays the same either way)."""
+    if entry.action_id:
+        action = next((a for a in promotion.actions if a.id == entry.action_id), None)
+    elif 0 <= entry.index < len(promotion.actions):
+        action = promotion.actions[entry.index]
+    else:
+        action = None
+    if action is None:
         return None
-    action = promotion.actions[entry.index]
     return action if entry.step == "do" else action.undo
 
 
@@ -301,7 +311,9 @@ def entries_for(promotion: Promotion, activation_id: str, step: Step) -> list[Ou
     for i, action in enumerate(promotion.actions):
         target = action if step == "do" else action.undo
         if target is not None:
-            out.append(OutboxEntry(activation_id, promotion.id, i, step, target.kind))
+            out.append(
+                OutboxEntry(activation_id, promotion.id, i, step, target.kind, action_id=action.id)
+            )
     return out
 
 
@@ -439,8 +451,10 @@ def render_webhook(
             raise HeaderValueError(name, problem, env_names(value))
         headers[name] = text
     body = b""
-    if action.body is not None:
-        rendered = _render_value(action.body, values, environ, mask)
+    if action.body is not None or action.secret:
+        # A signed request always carries JSON: Standard Webhooks receivers parse the body
+        # they verify (an undo without a body sends ``{}``).
+        rendered = _render_value(action.body or {}, values, environ, mask)
         body = json.dumps(rendered, ensure_ascii=False, separators=(",", ":")).encode()
         headers.setdefault("Content-Type", "application/json")
     headers["Idempotency-Key"] = key

@@ -107,8 +107,16 @@ def format_clock(instant: datetime, zone: tzinfo, *, seconds: bool = False) -> s
     return f"{text} {zone_abbreviation(zone, instant)}"
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+# Units as a seller writes them, in either language: "5m", "10 menit", "2 jam", "30 detik".
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "dtk": 1.0, "detik": 1.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0, "mnt": 60.0,
+    "menit": 60.0,
+    "h": 3600.0, "hour": 3600.0, "hours": 3600.0, "j": 3600.0, "jam": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0, "hari": 86400.0,
+}  # fmt: skip
 
 
 class DurationError(ValueError):
@@ -116,13 +124,15 @@ class DurationError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """``500ms``, ``30s``, ``5m``, ``2h`` (and ``1d``) into a timedelta."""
+    """``500ms``, ``30s``, ``5m``, ``2h``, ``1d``, or in words (``5 detik``, ``10 menit``,
+    ``2 jam``, ``1,5 jam``, ``30 seconds``) into a timedelta."""
     if not isinstance(text, str):
         raise DurationError(f"bad duration {text!r} (use a string like 500ms, 30s, 5m or 2h)")
     m = _DURATION_RE.match(text)
-    if not m:
-        raise DurationError(f"bad duration {text!r} (use 500ms, 30s, 5m or 2h)")
-    return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    unit = _UNIT_SECONDS.get(m.group(2).lower()) if m else None
+    if m is None or unit is None:
+        raise DurationError(f"bad duration {text!r} (use 500ms, 30s, 5m, 2h or 10 menit)")
+    return timedelta(seconds=float(m.group(1).replace(",", ".")) * unit)
 
 
 def format_duration(delta: timedelta, lang: str = "en") -> str:

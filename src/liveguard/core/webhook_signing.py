@@ -1,8 +1,11 @@
 """Standard Webhooks signatures: HMAC-SHA256 over ``id.timestamp.body``, base64, ``v1,`` prefix.
 
-A secret written as ``whsec_<base64>`` (the Standard Webhooks form) is decoded to its key
-bytes; any other secret is used as UTF-8 bytes. Receivers should reject timestamps more than
-:data:`TOLERANCE_S` away from their clock.
+The signing secret is the specification's ``whsec_`` followed by the standard base64 of the
+key (24 to 64 random bytes); trailing ``=`` padding may be left out, as the official
+libraries accept. Nothing else is a secret: URL-safe base64 or plain text would be read
+differently by the receiver's library (it skips characters outside the base64 alphabet), so
+they are refused when the config loads (:func:`secret_problem`), not signed with silently.
+Receivers should reject timestamps more than :data:`TOLERANCE_S` away from their clock.
 """
 
 from __future__ import annotations
@@ -11,20 +14,58 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 
-__all__ = ["TOLERANCE_S", "secret_key", "sign", "verify"]
+__all__ = [
+    "SECRET_FORM",
+    "TOLERANCE_S",
+    "SecretFormError",
+    "secret_key",
+    "secret_problem",
+    "sign",
+    "verify",
+]
 
 TOLERANCE_S = 300
 _PREFIX = "whsec_"
+_KEY_BYTES = (24, 64)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+SECRET_FORM = "whsec_ followed by the standard base64 of 24 to 64 random bytes"
+
+
+class SecretFormError(ValueError):
+    """The secret is not a Standard Webhooks secret; the message never quotes it."""
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` is not a Standard Webhooks secret (never quoting it), or None."""
+    try:
+        secret_key(secret)
+    except SecretFormError as exc:
+        return str(exc)
+    return None
 
 
 def secret_key(secret: str) -> bytes:
-    if secret.startswith(_PREFIX):
-        try:
-            return base64.b64decode(secret[len(_PREFIX) :], validate=True)
-        except (binascii.Error, ValueError):
-            pass  # not really base64: fall back to the text itself
-    return secret.encode()
+    """The key bytes of a ``whsec_`` secret; raises SecretFormError for any other form."""
+    if not secret.startswith(_PREFIX):
+        raise SecretFormError(f"not a Standard Webhooks secret (expected {SECRET_FORM})")
+    text = secret[len(_PREFIX) :]
+    bare = text.rstrip("=")
+    if not _BASE64.match(text) or len(bare) % 4 == 1:
+        raise SecretFormError(
+            f"the part after whsec_ is not standard base64 (expected {SECRET_FORM}; "
+            "URL-safe '-' and '_' are not part of it)"
+        )
+    try:
+        key = base64.b64decode(bare + "=" * (-len(bare) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        message = f"the part after whsec_ is not valid base64 (expected {SECRET_FORM})"
+        raise SecretFormError(message) from None
+    low, high = _KEY_BYTES
+    if not low <= len(key) <= high:
+        raise SecretFormError(f"the key is {len(key)} bytes (expected {SECRET_FORM})")
+    return key
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

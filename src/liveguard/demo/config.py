@@ -12,13 +12,25 @@ from dataclasses import dataclass
 
 from .shop import CHANNELS, FLASH_SALE_END, FLASH_SALE_START, WHATSAPP_BROADCAST
 
-__all__ = ["DemoUrls", "demo_config_text", "scaled"]
+__all__ = [
+    "DEMO_PARTNER_ID",
+    "DEMO_PARTNER_KEY",
+    "DEMO_SHOP_ID",
+    "DemoUrls",
+    "demo_config_text",
+    "scaled",
+]
 
 CHECK_EVERY_S = 2.0
 FEED_EVERY_S = 2.0
 GRACE_S = 5.0
 AUTO_ACTIVATE_S = 60.0
 MIN_EVERY_S = 1.0  # the config's floor for `every`
+# The demo platform's partner app and shop: not secrets, so written into the config as they are
+# (a seller's real partner key belongs in the environment: partner_key = "${SHOPEE_PARTNER_KEY}").
+DEMO_PARTNER_ID = 1000017
+DEMO_PARTNER_KEY = "demo-partner-key-not-a-secret"
+DEMO_SHOP_ID = 770017
 BROADCAST_TEXT = (
     "Halo kak! Live TikTok kami sedang off. Pakai voucher LIVEDOWN20 di Shopee ya, "
     "diskon 20% malam ini saja."
@@ -30,6 +42,7 @@ class DemoUrls:
     status: str  # base URL of the status server (live endpoints and the status page)
     feed: str  # base URL of the order feed server
     receiver: str  # base URL of the webhook receiver
+    shopee: str = ""  # base URL of the Shopee-shaped Open Platform ("" = a feed for Shopee too)
 
 
 def scaled(seconds: float, speed: float, floor: float = 0.0) -> str:
@@ -85,6 +98,20 @@ def demo_config_text(urls: DemoUrls, speed: float = 1.0) -> str:
             '  timeout = "2s"',
         ]
     for channel in CHANNELS:
+        if channel.id == "shopee" and urls.shopee:
+            lines += [
+                "",
+                "[[sources]]  # Shopee's own Open Platform API (see docs/shopee.md)",
+                'kind = "shopee"',
+                'channel = "shopee"',
+                f'partner_id = "{DEMO_PARTNER_ID}"',
+                f"partner_key = {_q(DEMO_PARTNER_KEY)}",
+                f'shop_id = "{DEMO_SHOP_ID}"',
+                f"api = {_q(urls.shopee)}",
+                f'every = "{scaled(FEED_EVERY_S, speed, MIN_EVERY_S)}"',
+                'timeout = "2s"',
+            ]
+            continue
         lines += [
             "",
             "[[sources]]",

@@ -22,10 +22,13 @@ READ_TIMEOUT_S = 10.0
 
 _REASONS = {
     200: "OK",
+    302: "Found",
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Payload Too Large",
+    429: "Too Many Requests",
     503: "Service Unavailable",
 }
 

@@ -1,4 +1,5 @@
-"""The demo's outside world, running: three loopback servers and the story on one thread.
+"""The demo's outside world, running: four loopback servers (status, order feeds, the webhook
+receiver and Shopee's Open Platform) and the story on one thread.
 
 The servers and the story share a background thread with its own event loop, so the
 control room's loop (in the main thread) talks to them over real sockets exactly as it
@@ -22,9 +23,10 @@ from typing import Any
 
 from liveguard.core.timekeeping import Clock, SystemClock
 
-from .config import DemoUrls, demo_config_text
+from .config import DEMO_PARTNER_ID, DEMO_PARTNER_KEY, DEMO_SHOP_ID, DemoUrls, demo_config_text
 from .http import HttpServer
 from .shop import Shop
+from .shopee import ShopeePlatform
 from .story import DEFAULT_SEED, Story
 
 __all__ = ["DemoWorld"]
@@ -44,19 +46,24 @@ class DemoWorld:
         """``play=False`` starts only the servers; then drive ``story.advance_to`` yourself."""
         self.clock: Clock = clock or SystemClock()
         self.shop = Shop(clock=self.clock)
+        self.shopee = ShopeePlatform(
+            DEMO_PARTNER_ID, DEMO_PARTNER_KEY, DEMO_SHOP_ID, "Toko Demo", clock=self.clock
+        )
+        self.shop.platform = self.shopee
         self.story = Story(self.shop, started_at=self.clock.now(), speed=speed, seed=seed)
         self.speed = speed
         self.play = play
         self.status_server = HttpServer("status", self.shop.status_reply)
         self.feed_server = HttpServer("feed", self.shop.feed_reply)
         self.receiver = HttpServer("receiver", self.shop.receiver_reply)
+        self.shopee_server = HttpServer("shopee", self.shopee.reply)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="demo", daemon=True)
         self._story_task: asyncio.Task[None] | None = None
 
     @property
     def servers(self) -> tuple[HttpServer, ...]:
-        return (self.status_server, self.feed_server, self.receiver)
+        return (self.status_server, self.feed_server, self.receiver, self.shopee_server)
 
     @property
     def urls(self) -> DemoUrls:
@@ -64,6 +71,7 @@ class DemoWorld:
             status=self.status_server.url("").rstrip("/"),
             feed=self.feed_server.url("").rstrip("/"),
             receiver=self.receiver.url("").rstrip("/"),
+            shopee=self.shopee_server.url("").rstrip("/"),
         )
 
     def start(self) -> DemoWorld:

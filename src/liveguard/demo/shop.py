@@ -18,6 +18,7 @@ from typing import Any
 from liveguard.core.timekeeping import Clock, SystemClock
 
 from .http import Request, Response
+from .shopee import ShopeePlatform
 
 __all__ = [
     "CHANNELS",
@@ -108,6 +109,7 @@ class Shop:
         self._lock = threading.Lock()
         self._state = {c.id: _ChannelState() for c in self.channels}
         self._received: list[Received] = []
+        self.platform: ShopeePlatform | None = None  # Shopee's own API, when the world runs it
 
     # -- the story changes the world -------------------------------------------------------
     def set_live(self, channel: str, up: bool) -> None:
@@ -123,6 +125,9 @@ class Shop:
             state = self._state[channel]
             state.orders.append(order)
             state.orders_total += 1
+        if channel == "shopee" and self.platform is not None:
+            amount = int(order.total_amount.replace(".", ""))
+            self.platform.add_order(order.order_sn, order.create_time, amount, order.order_status)
 
     # -- anyone may look -------------------------------------------------------------------
     def live_up(self, channel: str) -> bool:

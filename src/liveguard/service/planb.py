@@ -31,6 +31,7 @@ from liveguard.adapters.promotion_store import (
 from liveguard.adapters.state_home import StateError, StateHome, current_actor
 from liveguard.adapters.webhook_sender import SendResult, WebhookSender
 from liveguard.core.config import Action, Config, Promotion
+from liveguard.core.ending import Verdict, planned_end, verdict
 from liveguard.core.promotion import (
     OutboxEntry,
     Switch,
@@ -116,6 +117,7 @@ class PlanBService:
         self.on_change: Callable[[], None] | None = None
         self.down: tuple[tuple[str, str, datetime], ...] = ()  # live channels DOWN, for the banner
         self.wake = asyncio.Event()
+        self.kept: set[str] = set()  # activations the seller chose to keep after live returned
 
     # -- reading ---------------------------------------------------------------------------
     def state(self) -> PlanBState:
@@ -162,10 +164,15 @@ class PlanBService:
         return path if path.is_absolute() else self.home.paths.logs / path
 
     # -- the key ---------------------------------------------------------------------------
-    def press(self, *, reason: str = "", channel: str = "", skip_grace: bool = False) -> Switch:
-        """The Plan B key. Raises TransitionError (with a catalogue key) when it cannot act."""
+    def press(
+        self, *, reason: str = "", channel: str = "", skip_grace: bool = False, by: str = "key"
+    ) -> Switch:
+        """The Plan B key. Raises TransitionError (with a catalogue key) when it cannot act.
+        A press during a countdown cancels it; the audit log says so ("cancelled by key")."""
         now = self.clock.now()
         token = self.token()
+        if self.switch().phase in ("pending", "pending_off"):
+            return self.cancel(by=by)
 
         def change(sw: Switch) -> Switch:
             promo = self.promotion(sw)
@@ -200,9 +207,10 @@ class PlanBService:
             self.arm(promotion_id)
         return self.press(reason=reason, channel=channel, skip_grace=skip_grace)
 
-    def cancel(self) -> Switch:
+    def cancel(self, *, by: str = "Esc") -> Switch:
+        """Cancel a countdown; ``by`` (key, Esc, Ctrl-C, timeout…) goes into the audit log."""
         now = self.clock.now()
-        return self._transition(lambda sw: cancel(sw, now), "cancel")
+        return self._transition(lambda sw: cancel(sw, now), f"cancelled by {by}")
 
     def deactivate(self, *, skip_grace: bool = False) -> Switch:
         sw = self.switch()
@@ -422,9 +430,11 @@ class PlanBService:
         self,
         stop: asyncio.Event,
         outages: Callable[[], Sequence[tuple[str, str, datetime]]] | None = None,
+        live_up: Callable[[str], datetime | None] | None = None,
     ) -> None:
         """The control room's loop: wakes on a key press or when something falls due.
-        ``outages`` gives the live channels that are DOWN (from the status service)."""
+        ``outages`` gives the live channels that are DOWN (from the status service);
+        ``live_up`` when a channel came back up (None while it is not up)."""
         self.runner.sender()  # build the HTTP client now, not when the first webhook is due
         while not stop.is_set():
             self.wake.clear()
@@ -435,6 +445,8 @@ class PlanBService:
                     if self.on_change is not None:
                         self.on_change()
                 self.consider_outage(down)
+            if live_up is not None:
+                self.consider_ending(live_up)
             await self.step()
             wait = self.next_wakeup()
             if wait is None:
@@ -467,10 +479,14 @@ class PlanBService:
                     cut = SendResult(None, "interrupted (liveguard stopped during the attempt)")
                     state = state.noting(self._attempt_record(current, action, cut, "interrupted"))
                 if promo is None or action is None:
-                    gone = "the action is no longer in the config"
-                    failed = replace(current, status="failed", error=gone)
-                    record = self._attempt_record(failed, None, SendResult(None, gone), "failed")
-                    state = state.with_entry(failed).noting(record)
+                    # removed from the config (or its target changed) since it was queued:
+                    # never sent anywhere else; said in the audit log and the room
+                    gone = "removed from the config before it was sent"
+                    dropped = replace(current, status="cancelled", error=gone)
+                    record = self._attempt_record(
+                        dropped, None, SendResult(None, gone), "cancelled"
+                    )
+                    state = state.with_entry(dropped).noting(record)
                     continue
                 mine = replace(current, status="sending", attempts=current.attempts + 1)
                 state = state.with_entry(mine)
@@ -555,6 +571,53 @@ class PlanBService:
             reason = f"auto: {name} down since {format_clock(since, self.zone)}"
             return self.press(reason=reason, channel=channel_id)
         return None
+
+    def consider_ending(self, live_up: Callable[[str], datetime | None]) -> Verdict:
+        """End an active promotion when it is planned to (``ends_after``/``ends_at``) or when
+        the live channel it stood in for has been back long enough and the promotion says
+        ``stop``; returns the verdict (``ask``/``remind`` are for the room to show)."""
+        found = self.ending_verdict(live_up)
+        if found in ("ends_after", "ends_at", "live_returned"):
+            self.stop(by=found)
+        return found
+
+    def ending_verdict(self, live_up: Callable[[str], datetime | None]) -> Verdict:
+        """What :func:`core.ending.verdict` says now (nothing is changed)."""
+        sw = self.switch()
+        promo = self.promotion(sw)
+        if promo is None or sw.phase != "active":
+            return None
+        up_since = live_up(sw.channel) if sw.channel else None
+        found = verdict(sw, promo, self.clock.now(), self.zone, up_since)
+        return None if found == "ask" and sw.activation_id in self.kept else found
+
+    def stop(self, *, by: str) -> Switch:
+        """Deactivate now (undo actions included), saying why in the audit log."""
+        now = self.clock.now()
+
+        def change(sw: Switch) -> Switch:
+            if sw.phase not in ("activating", "active"):
+                raise TransitionError("planb.error.not_active")
+            return replace(sw, phase="deactivating", since=now, due=None, deactivated_at=now)
+
+        return self._transition(change, by)
+
+    def keep(self) -> None:
+        """The seller answered the "live is back" question with keep: not asked again for
+        this activation (said in the audit log)."""
+        sw = self.switch()
+        if sw.activation_id and sw.activation_id not in self.kept:
+            self.kept.add(sw.activation_id)
+            self.audit.record(
+                "planb.kept",
+                {"promotion": sw.promotion, "activation_id": sw.activation_id},
+                at=self.clock.now(),
+            )
+
+    def planned_end(self) -> datetime | None:
+        sw = self.switch()
+        promo = self.promotion(sw)
+        return planned_end(sw, promo, self.zone) if promo and sw.activated_at else None
 
     # -- what it looks like ----------------------------------------------------------------
     def preview(self, promotion_id: str, reason: str = "test") -> list[tuple[str, str, Any]]:

@@ -26,6 +26,7 @@ from liveguard.core.promotion import (
     render_webhook,
 )
 from liveguard.core.timekeeping import Clock
+from liveguard.core.webhook_signing import SecretFormError
 
 __all__ = ["ActionRunner", "Opener", "open_in_browser"]
 
@@ -76,7 +77,7 @@ class ActionRunner:
             request = render_webhook(
                 action, values, self.environ, key=entry.key, timestamp=int(now.timestamp())
             )
-        except (MissingEnvError, HeaderValueError) as exc:
+        except (MissingEnvError, HeaderValueError, SecretFormError) as exc:
             result = SendResult(None, str(exc))
             return result, replace(entry, status="failed", error=str(exc), next_at=None)
         result = await self.sender().send(request, action.timeout.total_seconds())

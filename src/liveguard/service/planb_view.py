@@ -100,7 +100,15 @@ def build_view(service: PlanBService) -> PlanBView:
             for step, target in (("do", action), ("undo", action.undo)):
                 if target is None:
                     continue
-                entry = next((e for e in mine.values() if e.index == i and e.step == step), None)
+                entry = next(
+                    (
+                        e
+                        for e in mine.values()
+                        if e.step == step
+                        and (e.action_id == action.id if e.action_id else e.index == i)
+                    ),
+                    None,
+                )
                 if step == "undo" and entry is None:
                     continue
                 actions.append(_action_view(service, promo, i, step, target, entry, values, now))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,12 @@ from zoneinfo import ZoneInfo
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.ending import Verdict
+from liveguard.core.status import State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
+from liveguard.service.events import Publisher, supervise
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
+from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, pool_size
 
@@ -34,19 +39,31 @@ class HeaderView:
 
 
 class ControlRoom:
-    def __init__(self, config: Config, home: StateHome, clock: Clock, lang: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        home: StateHome,
+        clock: Clock,
+        lang: str,
+        *,
+        readiness_every: float | None = CHECK_EVERY_S,
+    ) -> None:
         self.config = config
         self.home = home
         self.clock = clock
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
         self._listeners: list[Listener] = []
+        self.events = Publisher()
         self.sales = SalesService(config, home, clock, notify=self.notify)
         self.planb = PlanBService(config, home, clock=clock)
         self.planb.on_change = lambda: self.notify("planb")
         self.planb.impact_source = self._planb_impact
         self._planb_stop = asyncio.Event()
         self._planb_task: asyncio.Task[None] | None = None
+        self.readiness = ReadinessService(config, clock, os.environ)
+        self._readiness_task: asyncio.Task[None] | None = None
+        self.readiness_every = readiness_every  # None: only when asked (tests, snapshots)
         self.status = StatusService(config, home, clock)
         self.status.subscribe(lambda change: self.notify("status"))
         self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
@@ -57,6 +74,20 @@ class ControlRoom:
         """Live channels DOWN now, from the status service when it is wired in."""
         status = getattr(self, "status", None)
         return list(status.down_live()) if status is not None else []
+
+    def planb_ending(self) -> Verdict:
+        """Whether the room should ask "live is back: stop Plan B?" or remind of its end."""
+        return self.planb.ending_verdict(self._live_up_since)
+
+    def live_up_since(self, channel_id: str) -> datetime | None:
+        return self._live_up_since(channel_id)
+
+    def _live_up_since(self, channel_id: str) -> datetime | None:
+        """Since when a channel has been UP (None while it is not), for Plan B's ending."""
+        found = next((s for s in self.status.statuses() if s.channel == channel_id), None)
+        if found is None or found.state is not State.UP:
+            return None
+        return found.since
 
     def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
         """Plan B's impact from the sales ledger when the sales service is wired in."""
@@ -86,12 +117,32 @@ class ControlRoom:
         if self.sales.pool is None:
             self.sales.pool = self.pool
         self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
-        self.sales.start()
+        self.events.bind()
+        self.sales.start(self.events)
         self._planb_stop.clear()
-        self._planb_task = asyncio.create_task(self.planb.run(self._planb_stop, self._live_down))
+        self._planb_task = asyncio.create_task(
+            self.planb.run(self._planb_stop, self._live_down, self._live_up_since)
+        )
+        if self.readiness_every is not None:
+            self._readiness_task = asyncio.create_task(
+                supervise(
+                    "readiness", self.check_readiness, self.events, every=self.readiness_every
+                ),
+                name="readiness",
+            )
+
+    async def check_readiness(self) -> None:
+        """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
+        await self.readiness.check()
+        self.notify("planb")
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
+        if self._readiness_task is not None:
+            self._readiness_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._readiness_task
+            self._readiness_task = None
         if self._status_task is not None:
             self._status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -39,6 +39,9 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime, parse_seller_time
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
+from .events import Publisher
+from .shopee import ShopeeSync, SourceView
+
 __all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
 
 Notify = Callable[[str], None]
@@ -69,6 +72,7 @@ class ImportOutcome:
     dry_run: bool
     rows_read: int
     rejected: list[RowError]
+    skipped: list[RowError] = field(default_factory=list)  # orders that cannot change revenue
     written: bool = False
     results: dict[UpsertResult, int] = field(
         default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0}
@@ -91,6 +95,7 @@ class ImportOutcome:
             "orders_unchanged": self.results["unchanged"],
             "rows_read": self.rows_read,
             "rows_rejected": [{"row": e.row, "error": e.text()} for e in self.rejected],
+            "rows_skipped": [{"row": e.row, "reason": e.text()} for e in self.skipped],
         }
 
 
@@ -136,6 +141,19 @@ class SalesService:
         self._feeds: dict[int, FeedView] = {
             i: FeedView(s.channel, _where(s.url), "waiting") for i, s in enumerate(config.sources)
         }
+        self.shopee = [
+            ShopeeSync(
+                s,
+                home,
+                clock,
+                self.zone,
+                self.orders,
+                self.environ,
+                on_stored=self._shopee_stored,
+                save=lambda orders: self._store(orders, quiet=True),
+            )
+            for s in config.shopee
+        ]
         self._tasks: list[asyncio.Task[None]] = []
         # Set by the room: receives the inferred live drops (the status service shows them).
         self.on_drops: Callable[[list[LiveDrop]], None] | None = None
@@ -202,7 +220,19 @@ class SalesService:
         return drops
 
     def feeds(self) -> list[FeedView]:
-        return [self._feeds[i] for i in sorted(self._feeds)]
+        feeds = [self._feeds[i] for i in sorted(self._feeds)]
+        for sync in self.shopee:
+            view = sync.view
+            state = {"fresh": "ok", "stale": "stale"}.get(view.state, "waiting")
+            where = sync.source.api
+            feeds.append(FeedView(view.channel, where, state, view.as_of, view.reason, view.orders))
+        return feeds
+
+    def shopee_views(self) -> list[SourceView]:
+        return [sync.view for sync in self.shopee]
+
+    def _shopee_stored(self, channel: str) -> None:
+        self.notify(AREA)
 
     # -- manual entry ----------------------------------------------------------------------
     def add_sale(
@@ -233,7 +263,7 @@ class SalesService:
             raise SaleInputError(
                 f"status: {status!r} (use paid, cancelled, returned or unpaid)"
             ) from None
-        if not self._not_yet_compacted([Order(channel, "?", created, value)]):
+        if self._legacy_day(local_day(created, self.zone)):
             raise SaleInputError(
                 f"time: {local_day(created, self.zone)} is archived (older than {KEEP_DAYS} days)"
             )
@@ -254,11 +284,55 @@ class SalesService:
         except DateError as exc:
             raise SaleInputError(f"time: {exc} (e.g. 20.41, 27/11 20.41)") from None
 
-    def _store(self, orders: list[Order], dry_run: bool = False) -> list[UpsertResult]:
-        results = self.orders.upsert_many(orders, dry_run=dry_run)
-        if not dry_run and any(r != "unchanged" for r in results):
+    def _store(
+        self, orders: list[Order], dry_run: bool = False, *, quiet: bool = False
+    ) -> list[UpsertResult]:
+        """Orders of recent days into their day files; orders of days already compacted
+        merged into history (late orders count, a repeat changes nothing). One result per
+        order, in order. ``quiet``: the caller tells the room itself (a worker thread)."""
+        recent, late = self._split_compacted(orders)
+        if not late:  # the common case: no copy, results already in order
+            results = self.orders.upsert_many(orders, dry_run=dry_run)
+        else:
+            results = ["unchanged"] * len(orders)
+            stored = self.orders.upsert_many([orders[i] for i in recent], dry_run=dry_run)
+            for i, result in zip(recent, stored, strict=True):
+                results[i] = result
+        if late:
+            with self.home.writing():
+                for day, indexes in sorted(late.items()):
+                    merged = self.history.merge(
+                        day, [orders[i] for i in indexes], self.zone, dry_run=dry_run
+                    )
+                    for i, result in zip(indexes, merged or [], strict=False):
+                        results[i] = result
+        if not dry_run and not quiet and any(r != "unchanged" for r in results):
             self.notify(AREA)
         return results
+
+    def _split_compacted(self, orders: list[Order]) -> tuple[list[int], dict[date, list[int]]]:
+        """Indexes of orders for recent days, and per compacted day the indexes of its orders."""
+        cutoff_day = local_day(self.clock.now(), self.zone) - timedelta(days=KEEP_DAYS)
+        cutoff = day_bounds_utc(cutoff_day, self.zone)[0]
+        recent: list[int] = []
+        late: dict[date, list[int]] = {}
+        compacted: dict[date, bool] = {}
+        for i, order in enumerate(orders):
+            if order.created >= cutoff:
+                recent.append(i)
+                continue
+            day = local_day(order.created, self.zone)
+            if day not in compacted:
+                compacted[day] = self.history.has_day(day)
+            if compacted[day]:
+                late.setdefault(day, []).append(i)
+            else:
+                recent.append(i)
+        return recent, late
+
+    def _legacy_day(self, day: date) -> bool:
+        """A day compacted by an older liveguard: its history cannot tell orders apart."""
+        return self.history.has_day(day) and not self.history.has_ledger(day)
 
     # -- imports ---------------------------------------------------------------------------
     def read_export(
@@ -268,8 +342,12 @@ class SalesService:
         format_name: str = "auto",
         channel: str | None = None,
         mapping: Mapping[str, str] | None = None,
+        status_map: Mapping[str, str] | None = None,
     ) -> ParsedExport:
-        """Parse a whole export and write nothing. Safe to run in a worker thread."""
+        """Parse a whole export and write nothing. Safe to run in a worker thread.
+
+        ``status_map`` (the seller's words for this import) adds to the config's
+        ``[imports] status_map``."""
         if channel is not None and self.config.channel(channel) is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise ExportFileError(f"unknown channel {channel!r} (known: {known})")
@@ -281,6 +359,7 @@ class SalesService:
             channel=channel,
             known_channels=known_ids,
             mapping=mapping,
+            status_map={**self.config.status_map, **(status_map or {})},
         )
 
     def apply_export(
@@ -299,14 +378,13 @@ class SalesService:
             dry_run=dry_run,
             rows_read=parsed.rows_read,
             rejected=parsed.rejected,
+            skipped=parsed.skipped,
         )
         if parsed.rejected and not skip_bad_rows and not dry_run:
             return outcome
         outcome.orders = len(parsed.orders)
-        fresh = self._not_yet_compacted(parsed.orders)
-        outcome.results["unchanged"] += len(parsed.orders) - len(fresh)
         with no_cyclic_gc():
-            results = self._store(fresh, dry_run=dry_run)
+            results = self._store(parsed.orders, dry_run=dry_run)
         for result, count in Counter(results).items():
             outcome.results[result] += count
         outcome.written = not dry_run
@@ -321,12 +399,17 @@ class SalesService:
         dry_run: bool = False,
         skip_bad_rows: bool = False,
         mapping: Mapping[str, str] | None = None,
+        status_map: Mapping[str, str] | None = None,
     ) -> ImportOutcome:
         # One pause of the cyclic GC for reading and storing: re-enabled in between, its first
         # collection would walk every parsed order.
         with no_cyclic_gc():
             parsed = self.read_export(
-                path, format_name=format_name, channel=channel, mapping=mapping
+                path,
+                format_name=format_name,
+                channel=channel,
+                mapping=mapping,
+                status_map=status_map,
             )
             outcome = self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
             del parsed  # freed before the collector is back
@@ -342,20 +425,6 @@ class SalesService:
             )
         except ExportFileError as exc:
             return str(exc)
-
-    def _not_yet_compacted(self, orders: list[Order]) -> list[Order]:
-        """Orders of days already folded into history are left alone (no double counting)."""
-        cutoff_day = local_day(self.clock.now(), self.zone) - timedelta(days=KEEP_DAYS)
-        cutoff = day_bounds_utc(cutoff_day, self.zone)[0]
-        old_days = {local_day(o.created, self.zone) for o in orders if o.created < cutoff}
-        compacted = {d for d in old_days if self.history.has_day(d)}
-        if not compacted:
-            return orders
-        return [
-            o
-            for o in orders
-            if o.created >= cutoff or local_day(o.created, self.zone) not in compacted
-        ]
 
     # -- background: feeds and the day rollover ------------------------------------------
     async def poll_source(self, index: int) -> FeedView:
@@ -414,13 +483,18 @@ class SalesService:
             self.home.notices.append(str(exc))
             return []
 
-    def start(self) -> None:
+    def start(self, events: Publisher | None = None) -> None:
         """Start the feed pollers and the rollover timer on the running loop."""
         if self._tasks:
             return
         if self.pool is not None:
             for i, source in enumerate(self.config.sources):
                 self._tasks.append(asyncio.create_task(self._run_source(i, source)))
+            publisher = events or Publisher()
+            for sync in self.shopee:
+                sync.pool = sync.pool or self.pool
+                sync.events = sync.events or events
+                self._tasks.append(asyncio.create_task(sync.run(publisher)))
         self._tasks.append(asyncio.create_task(self._run_rollover()))
         self._tasks.append(asyncio.create_task(self._run_inference()))
 

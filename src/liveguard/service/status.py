@@ -62,7 +62,7 @@ def pool_size(config: Config) -> int:
     """Connections for the shared HttpPool: one per check and feed, so that hanging endpoints
     (each holding a connection until its timeout) never starve the others into "unknown"."""
     wanted = sum(1 for c in config.channels for k in c.checks if k.kind != "tcp")
-    wanted += len(config.sources) + 4  # Plan B webhooks and a little room
+    wanted += len(config.sources) + len(config.shopee) + 4  # Plan B webhooks and a little room
     return max(DEFAULT_MAX_CONNECTIONS, min(MAX_CONNECTIONS, wanted))
 
 

@@ -171,6 +171,9 @@ class LiveguardApp(PlainToastApp):
     def action_planb_cancel(self) -> None:
         self.query_one(PlanBRegion).cancel_countdown()
 
+    def action_planb_check(self) -> None:
+        self.run_worker(self.room.check_readiness(), group="readiness", exclusive=True)
+
     def action_planb_copy(self) -> None:
         self.query_one(PlanBRegion).copy_message()
 

@@ -15,14 +15,17 @@ from pathlib import Path
 from .formats import FORMATS, ColumnPlan, ExportFormat, detect_format, generic_format
 from .reader import ParsedExport, RowError, read_orders
 from .tables import ExportFileError, open_table
+from .vocabulary import StatusMapError, parse_status_map, vocabulary
 
 __all__ = [
     "FORMAT_NAMES",
     "ExportFileError",
     "ParsedExport",
     "RowError",
+    "StatusMapError",
     "no_cyclic_gc",
     "parse_export",
+    "parse_status_map",
 ]
 
 FORMAT_NAMES = ("auto", "shopee", "tiktok", "lazada", "csv")
@@ -36,6 +39,7 @@ def parse_export(
     channel: str | None = None,
     known_channels: Iterable[str] = (),
     mapping: Mapping[str, str] | None = None,
+    status_map: Mapping[str, str] | None = None,
 ) -> ParsedExport:
     """Read every row of ``path``; raises ExportFileError when the file as a whole is unusable."""
     if format_name not in FORMAT_NAMES:
@@ -50,7 +54,8 @@ def parse_export(
         target = channel or _default_channel(fmt, list(known_channels))
         if not target:
             raise ExportFileError(f"{path}: which channel are these orders from? use --channel ID")
-        return read_orders(table, fmt, plan, target, zone, path)
+        words = vocabulary(fmt.name).with_seller_map(status_map or {})
+        return read_orders(table, fmt, plan, target, zone, path, words)
 
 
 def _choose_format(

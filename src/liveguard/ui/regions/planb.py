@@ -8,10 +8,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from liveguard.core.money import format_rupiah
-from liveguard.core.timekeeping import format_clock
+from liveguard.core.readiness import Readiness
+from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.planb import ActionView, PlanBView, TransitionError
+from liveguard.service.readiness import describe
 
 from ..content import fill, plain, styled
+from ..screens.live_back import LiveBackPrompt
 from .base import Region
 
 EMPTY = Content("")
@@ -37,6 +40,13 @@ def first_key(keys: dict[str, str], action: str, default: str) -> str:
     return keys.get(action, default).split(",")[0].strip()
 
 
+# A countdown that ends without running is said, never only seen in the audit log.
+_SAID_ON_CANCEL = {
+    ("pending", "idle"): "planb.cancelled",
+    ("pending_off", "activating"): "planb.kept",
+}
+
+
 class PlanBRegion(Region):
     AREA = "planb"
     TITLE_KEY = "region.planb"
@@ -46,18 +56,20 @@ class PlanBRegion(Region):
 
     def on_mount(self) -> None:
         self._copied: set[str] = set(self._done_messages(self.room.planb.view()))
+        self._asked: set[str] = set()  # activations asked "live is back: stop?" already
+        self._reminded: set[str] = set()
         super().on_mount()
         self.set_interval(REFRESH_S, self.refresh_view)
 
     # -- keys (called by the app's actions from the table) ---------------------------------
     def press(self) -> None:
-        self._guard(lambda: self.room.planb.press())
+        self._guard(lambda: self.room.planb.press(by="key"))
 
     def cancel_countdown(self) -> bool:
         """Esc: cancel a countdown if there is one; False when there was nothing to cancel."""
         if self.room.planb.view().countdown_s is None:
             return False
-        self._guard(lambda: self.room.planb.cancel())
+        self._guard(lambda: self.room.planb.cancel(by="Esc"))
         return True
 
     def copy_message(self) -> None:
@@ -68,10 +80,19 @@ class PlanBRegion(Region):
         self._copy(view, "\n\n".join(view.messages))
 
     def _guard(self, act) -> None:  # type: ignore[no-untyped-def]
+        before = self.room.planb.switch().phase
         try:
-            act()
+            after = act().phase
         except TransitionError as exc:
             self.app.notify(self.t(exc.key, **exc.params), severity="warning")
+        else:
+            said = {
+                ("pending", "idle"): "planb.cancelled",
+                ("pending_off", "activating"): "planb.kept",
+            }
+            if (before, after) in said:
+                name = self.room.planb.view().promotion_name
+                self.app.notify(self.t(said[(before, after)], name=name), severity="warning")
         self.refresh_view()
 
     def _copy(self, view: PlanBView, text: str) -> None:
@@ -98,8 +119,67 @@ class PlanBRegion(Region):
             self._copied.update(fresh)
             self._copy(view, "\n\n".join(view.messages))
         bodies.first(Static).update(self.render_text(view))
+        self._consider_ending(view)
         self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
         self.set_class(view.state == "active", "-active")
+
+    def _consider_ending(self, view: PlanBView) -> None:
+        """Ask once per activation when live is back; remind once before a planned end."""
+        verdict = self.room.planb_ending()
+        aid = view.activation_id
+        if verdict == "ask" and aid not in self._asked:
+            self._asked.add(aid)
+            self.app.push_screen(
+                LiveBackPrompt(self.t, self._live_back_question(view)), self._answer
+            )
+        elif verdict == "remind" and aid not in self._reminded:
+            self._reminded.add(aid)
+            end = self.room.planb.planned_end()
+            if end is not None:
+                left = format_duration(end - self.room.now(), self.t.lang)
+                clock = format_clock(end, self.room.zone)
+                self.app.notify(self.t("planb.remind", clock=clock, left=left), timeout=15)
+
+    def _live_back_question(self, view: PlanBView) -> str:
+        sw = self.room.planb.switch()
+        channel = self.room.config.channel(sw.channel)
+        since = self.room.live_up_since(sw.channel) or self.room.now()
+        return self.t(
+            "planb.live_back.question",
+            channel=channel.name if channel else sw.channel,
+            clock=format_clock(since, self.room.zone),
+            name=view.promotion_name,
+        )
+
+    def _answer(self, stop: bool | None) -> None:
+        sw = self.room.planb.switch()
+        channel = self.room.config.channel(sw.channel)
+        name = channel.name if channel else sw.channel
+        if stop:
+            self._guard(lambda: self.room.planb.stop(by="live returned (asked)"))
+            self.app.notify(self.t("planb.live_back.stopped", channel=name))
+        else:
+            self.room.planb.keep()
+            self.app.notify(self.t("planb.live_back.kept"))
+        self.refresh_view()
+
+    def _readiness_line(self, ready: Readiness) -> Content:
+        t = self.t
+        if ready.ready:
+            ago = format_duration(self.room.now() - ready.checked_at, t.lang)
+            return fill(
+                t.messages.get("readiness.line_ready", "{state} {checked}"),
+                state=styled(t("readiness.ready"), "bold $success"),
+                checked=t("readiness.checked", ago=ago),
+            )
+        first = describe(ready.problems[0], t)
+        more = len(ready.problems) - 1
+        problem = first + (" " + t("readiness.more", count=more) if more else "")
+        return fill(
+            t.messages.get("readiness.line_not_ready", "{state}: {problem}"),
+            state=styled(t("readiness.not_ready"), "bold $error"),
+            problem=problem,
+        )
 
     def render_text(self, view: PlanBView) -> Content:
         t = self.t
@@ -130,12 +210,18 @@ class PlanBRegion(Region):
             lines.append(styled(t("planb.hint_armed", button=key, grace=seconds, arm=arm), "dim"))
         elif view.state in ("active", "activating"):
             lines.append(styled(t("planb.hint_active", button=key), "dim"))
+        ready = self.room.readiness.last
+        if ready is not None and ready.promotion == view.promotion_id:
+            lines.append(self._readiness_line(ready))
         if view.activated_at is not None and view.state != "armed":
             lines.append(
                 plain(
                     t("planb.active_since", clock=format_clock(view.activated_at, self.room.zone))
                 )
             )
+            ends = self.room.planb.planned_end() if view.state == "active" else None
+            if ends is not None:
+                lines.append(plain(t("planb.ends_line", clock=format_clock(ends, self.room.zone))))
         if view.reason and view.state != "armed":
             lines.append(plain(t("planb.reason", reason=view.reason)))
         lines += [EMPTY, styled(t("planb.actions_title"), "bold")]

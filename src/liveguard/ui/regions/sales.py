@@ -54,7 +54,10 @@ class SalesRegion(Region):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        body = self.query_one("#sales-body", Static)
+        found = self.query("#sales-body")
+        if not found:  # being torn down while a background poll lands: nothing to draw on
+            return
+        body = found.first(Static)
         sales = self.room.sales
         if not self.room.channels:
             body.update(plain(self.t("sales.no_channels", path=self.room.config.path)))
@@ -76,7 +79,30 @@ class SalesRegion(Region):
                         style="bold",
                     )
                 )
+        parts += self._shopee_lines()
         body.update(Group(*parts))
+
+    def _shopee_lines(self) -> list[RenderableType]:
+        """When each Shopee source last synced and when its access and authorization end;
+        a warning (authorization ending soon, catching up) while it is still fresh."""
+        sales = self.room.sales
+        zone = sales.zone
+        lines: list[RenderableType] = []
+        for view in sales.shopee_views():
+            if view.state == "fresh" and view.reason:
+                warning = self.t("shopee.room_warning", channel=view.channel, reason=view.reason)
+                lines.append(Text(warning, style="bold"))
+            if view.auth_ends is None or view.access_expires is None:
+                continue
+            line = self.t(
+                "shopee.room_line",
+                channel=view.channel,
+                when=format_clock(view.as_of, zone) if view.as_of else self.t("shopee.never"),
+                access=format_clock(view.access_expires, zone),
+                ends=view.auth_ends.astimezone(zone).date().isoformat(),
+            )
+            lines.append(Text(line, style="dim"))
+        return lines
 
     def _table(self, summary: DaySummary) -> Table:
         t = self.t
@@ -105,8 +131,10 @@ class SalesRegion(Region):
                 style=style,
             )
 
+        stale = {f.channel for f in self.room.sales.feeds() if f.state == "stale"}
         for day in summary.channels:
-            row(day, day.name)
+            # a channel whose orders may be behind says so in its own row (the reason below)
+            row(day, f"{day.name} ⚠" if day.id in stale else day.name)
         row(summary.total, t("sales.total"), "bold")
         return table
 

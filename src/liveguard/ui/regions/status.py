@@ -256,5 +256,15 @@ class DownBanner(Static):
         )
         if len(down) > 1:
             text += " " + t("status.banner_more", count=len(down) - 1)
-        hint = t("status.banner_hint", plan_key=plan_b_key(getattr(self.app, "keys", {})))
-        self.update(Content.assemble((f"⚠ {text}", "bold"), f"  ·  {hint}"))
+        self.update(Content.assemble((f"⚠ {text}", "bold"), f"  ·  {self._plan_b_hint()}"))
+
+    def _plan_b_hint(self) -> str:
+        """What the Plan B key does now, so the banner never invites a press that stops it."""
+        key = plan_b_key(getattr(self.app, "keys", {}))
+        sw = self.room.planb.switch()
+        if sw.phase in ("pending", "pending_off"):
+            return self.t(f"status.banner_hint_{sw.phase}", plan_key=key)
+        if sw.phase in ("activating", "active", "deactivating"):
+            since = format_clock(sw.activated_at or self.room.now(), self.room.zone)
+            return self.t(f"status.banner_hint_{sw.phase}", plan_key=key, clock=since)
+        return self.t("status.banner_hint", plan_key=key)

@@ -138,6 +138,12 @@ class ImportScreen(ModalScreen[str | None]):
         t = self.t
         outcome = preview.dry_run(skip_bad_rows=True)
         lines = [self._summary(outcome)]
+        if outcome.skipped:
+            lines.append(t("imports.screen.skipped", count=len(outcome.skipped)))
+            lines += [
+                t("sales.import.row", row=e.row, error=e.text())
+                for e in outcome.skipped[:SHOWN_BAD_ROWS]
+            ]
         bad = outcome.rejected
         if bad:
             lines.append(
