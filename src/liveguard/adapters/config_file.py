@@ -39,6 +39,7 @@ from .importers.vocabulary import StatusMapError, parse_status_map
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
+CONFIG_TEXT_MAX = 100_000  # a message written in the config: cleaned, not cut
 ID_RE = re.compile(r"^[a-z0-9-]+$")
 
 
@@ -474,7 +475,8 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
             ),
         )
     elif kind == "message":
-        text = clean_block(r.text(t, "text", path))
+        # controls go; the length stays the seller's (readiness says when WhatsApp's cap is passed)
+        text = clean_block(r.text(t, "text", path), CONFIG_TEXT_MAX)
         if not text.strip():
             raise r.fail(f"{path}.text" if "text" in t else path, "a message needs some text")
         action = Action("message", name=name, text=text, file=r.typed(t, "file", path, str, ""))

@@ -23,7 +23,16 @@ from liveguard.core.parsing import DateError, DateReader, parse_datetime
 from liveguard.core.text import CELL_MAX, NAME_MAX, clean_line
 
 from .formats import ColumnPlan, ExportFormat
-from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank, read_error
+from .tables import (
+    MESSAGE_MAX,
+    READ_ERRORS,
+    Cell,
+    ExportFileError,
+    Table,
+    cell_text,
+    is_blank,
+    read_error,
+)
 from .vocabulary import UnknownWord, Vocabulary
 
 __all__ = ["ParsedExport", "RowError", "read_orders"]
@@ -58,7 +67,8 @@ class RowError:
         # column, cell and message quote the file: clean where they enter
         object.__setattr__(self, "column", clean_line(self.column, NAME_MAX))
         object.__setattr__(self, "value", clean_line(self.value, CELL_MAX))
-        object.__setattr__(self, "message", clean_line(self.message, CELL_MAX))
+        # the message is ours around quoted cells (each already capped): it may advise at length
+        object.__setattr__(self, "message", clean_line(self.message, MESSAGE_MAX))
 
     def text(self) -> str:
         """``Total Pembayaran: not a number: 'abc'`` (the interface.md ``error`` field)."""

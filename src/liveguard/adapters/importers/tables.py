@@ -22,7 +22,7 @@ Cell = Any  # str from CSV; str, int, float, datetime or None from xlsx
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary .xls
 _SHEET_NAMES = ("orders", "order", "pesanan")
-MESSAGE_MAX = 400  # a message naming a file (its path) and quoting a little of it
+MESSAGE_MAX = 1000  # a message naming a file (its path), quoting a little and advising
 
 
 class ExportFileError(Exception):
