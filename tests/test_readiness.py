@@ -7,7 +7,6 @@ closed port, a receiver for the fire drill; and the CLI as a seller runs it.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -95,7 +94,7 @@ async def test_an_expired_certificate_a_closed_port_and_a_missing_variable_are_e
 
 @pytest.fixture
 def receiver() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
+    with LoopbackServer(webhook_secret=SECRET, webhook_now=CLOCK.now) as srv:
         srv.route("/test", reply(200))
         yield srv
 
@@ -121,8 +120,9 @@ async def test_the_fire_drill_sends_a_signed_request_marked_as_a_test(
     stamp = int(req.headers["webhook-timestamp"])
     assert verify(
         SECRET, req.headers["webhook-id"], stamp, req.body, req.headers["webhook-signature"],
-        now=int(time.time()),
+        now=int(CLOCK.now().timestamp()),
     )  # fmt: skip
+    assert receiver.unverified == []  # the official library verified it too
     [entry] = AuditLog(home).entries()
     assert (entry["kind"], entry["detail"]["ok"]) == ("planb.test", True)
     home.close()

@@ -34,8 +34,18 @@ from liveguard.core.text import NAME_MAX, clean_block, clean_line
 from liveguard.core.timekeeping import load_zone
 from liveguard.core.webhook_signing import secret_problem
 
-from .config_reader import ConfigError, Reader, check_url, closest, is_loopback, join, kind_of
+from .config_reader import (
+    ConfigError,
+    Reader,
+    check_url,
+    closest,
+    env_in_values,
+    is_loopback,
+    join,
+    kind_of,
+)
 from .importers.vocabulary import StatusMapError, parse_status_map
+from .notify_config import heartbeat, notify_targets
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
@@ -79,7 +89,7 @@ def parse_config(
 
 
 _TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions"}
-_TOP_KEYS |= {"keys", "imports"}
+_TOP_KEYS |= {"keys", "imports", "notify", "heartbeat"}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -123,6 +133,8 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         promotions=promotions,
         keys=keys,
         status_map=status_map,
+        notify=notify_targets(r, data),
+        heartbeat=heartbeat(r, data.get("heartbeat")),
     )
 
 
@@ -141,7 +153,9 @@ def _imports(r: Reader, raw: Any) -> dict[str, str]:
 
 def _alerts(r: Reader, raw: Any) -> Alerts:
     t = r.table(
-        raw, "alerts", {"failures_before_down", "successes_before_up", "auto_activate_after"}
+        raw,
+        "alerts",
+        {"failures_before_down", "successes_before_up", "auto_activate_after", "remind_every"},
     )
     fails = r.typed(t, "failures_before_down", "alerts", int, 3)
     ups = r.typed(t, "successes_before_up", "alerts", int, 2)
@@ -156,7 +170,14 @@ def _alerts(r: Reader, raw: Any) -> Alerts:
             t, "auto_activate_after", "alerts", timedelta(0), minimum=timedelta(seconds=1)
         )
     )
-    return Alerts(fails, ups, after)
+    remind = (
+        None
+        if t.get("remind_every", "2h") == "off"
+        else r.duration(
+            t, "remind_every", "alerts", timedelta(hours=2), minimum=timedelta(minutes=1)
+        )
+    )
+    return Alerts(fails, ups, after, remind)
 
 
 _CHECK_KEYS = {
@@ -452,7 +473,7 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
         if body is not None and not isinstance(body, dict):
             raise r.fail(f"{path}.body", f"must be a table, not {kind_of(body)}")
         if body is not None:
-            _env_in_values(r, body, f"{path}.body")
+            env_in_values(r, body, f"{path}.body")
         secret = r.text(t, "secret", path, inherit.secret if inherit else "")
         if secret:
             _check_secret(r, secret, join(path, "secret"))
@@ -501,17 +522,6 @@ def _check_secret(r: Reader, secret: str, path: str) -> None:
     problem = secret_problem(resolve_env(secret, r.environ))
     if problem is not None:
         raise r.fail(path, problem)
-
-
-def _env_in_values(r: Reader, value: Any, path: str) -> None:
-    if isinstance(value, str):
-        r.env_present(value, path)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _env_in_values(r, v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _env_in_values(r, v, f"{path}[{i}]")
 
 
 def _check_promotions(r: Reader, data: dict[str, Any], promotions: tuple[Promotion, ...]) -> None:

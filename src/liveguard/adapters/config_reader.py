@@ -15,7 +15,16 @@ from liveguard.core.timekeeping import DurationError, parse_duration
 
 from .toml_lines import key_lines, line_of
 
-__all__ = ["ConfigError", "Reader", "check_url", "closest", "is_loopback", "join", "kind_of"]
+__all__ = [
+    "ConfigError",
+    "Reader",
+    "check_url",
+    "closest",
+    "env_in_values",
+    "is_loopback",
+    "join",
+    "kind_of",
+]
 
 T = TypeVar("T")
 MESSAGE_MAX = 300
@@ -153,6 +162,18 @@ class Reader:
         if not isinstance(raw, list):
             raise self.fail(full, f"must be a list of tables ([[{full}]]), not {kind_of(raw)}")
         return [(f"{full}[{i}]", item) for i, item in enumerate(raw)]
+
+
+def env_in_values(r: Reader, value: Any, path: str) -> None:
+    """Every ``${NAME}`` anywhere in a nested value (a webhook body) must be set."""
+    if isinstance(value, str):
+        r.env_present(value, path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            env_in_values(r, v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            env_in_values(r, v, f"{path}[{i}]")
 
 
 def check_url(url: str, fail: Callable[[str], Exception], *, shown: bool = False) -> None:

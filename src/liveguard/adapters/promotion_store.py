@@ -123,8 +123,9 @@ def _decode(raw: dict[str, Any]) -> PlanBState:
 class OutboxLease:
     """Held by the one process that sends from the outbox; others leave sending to it."""
 
-    def __init__(self, home: StateHome) -> None:
-        self._lock = FileLock(str(home.dir / "outbox.lock"), timeout=0, mode=0o600)
+    def __init__(self, home: StateHome, name: str = "outbox.lock") -> None:
+        # the phone's outbox holds its own lease ("notify.lock") with the same rules
+        self._lock = FileLock(str(home.dir / name), timeout=0, mode=0o600)
 
     def try_acquire(self) -> bool:
         if self._lock.is_locked:

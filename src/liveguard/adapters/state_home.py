@@ -34,6 +34,7 @@ SCHEMAS: dict[str, int] = {
     "status": 1,
     "promotions": 1,
     "audit": 1,
+    "notify": 1,
 }
 # kind -> {from_version: step}; each step turns the raw file dict into the next version.
 MIGRATIONS: dict[str, dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {

@@ -10,7 +10,14 @@ from types import ModuleType
 
 from liveguard import __version__
 
-from . import home_commands, promo_commands, sales_commands, shopee_commands, status_commands
+from . import (
+    home_commands,
+    notify_commands,
+    promo_commands,
+    sales_commands,
+    shopee_commands,
+    status_commands,
+)
 from .context import EXIT_USAGE, CliError, Context
 from .output import terminal_safe_output
 
@@ -21,6 +28,7 @@ COMMAND_MODULES: list[ModuleType] = [
     sales_commands,
     promo_commands,
     shopee_commands,
+    notify_commands,
 ]
 
 

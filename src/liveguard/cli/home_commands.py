@@ -62,8 +62,14 @@ def register(sub: Any) -> None:
 def run_room(ctx: Context, args: argparse.Namespace) -> int:
     from liveguard.ui.app import LiveguardApp
 
-    LiveguardApp(open_room(ctx)).run()
-    return 0
+    room = open_room(ctx)
+    app = LiveguardApp(room)
+    app.run()
+    if app.return_code and room.config.heartbeat is not None:
+        from liveguard.service.heartbeat import ping_fail
+
+        ping_fail(room.config.heartbeat, os.environ, ctx.lang)  # the phone hears at once
+    return app.return_code or 0
 
 
 def open_room(ctx: Context) -> ControlRoom:

@@ -91,6 +91,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("sale_entry", "s", "sales.key_sale", "sales.key_sale_long", "sales.group"),
     ActionSpec("import_file", "i", "sales.key_import", "sales.key_import_long", "sales.group"),
+    ActionSpec(
+        "phone", "n", "notify.room.key", "notify.room.key_long", "notify.room.group", footer=False
+    ),
 )
 
 ACTION_NAMES: tuple[str, ...] = tuple(a.name for a in ACTIONS)

@@ -15,15 +15,20 @@ from datetime import time, timedelta
 from typing import Any, Literal
 
 __all__ = [
+    "DEFAULT_EVENTS",
+    "NOTIFY_EVENTS",
     "Action",
     "Alerts",
     "Channel",
     "Check",
     "Config",
     "HeaderValueError",
+    "Heartbeat",
     "MissingEnvError",
+    "NotifyTarget",
     "OrderSource",
     "Promotion",
+    "QuietHours",
     "ShopeeSource",
     "content_id",
     "env_names",
@@ -118,6 +123,7 @@ class Alerts:
     failures_before_down: int = 3
     successes_before_up: int = 2
     auto_activate_after: timedelta | None = None
+    remind_every: timedelta | None = timedelta(hours=2)  # "still down" reminders; None = off
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,87 @@ class Promotion:
     live_back_for: timedelta = timedelta(minutes=30)  # how long live is up before that
 
 
+NotifyKind = Literal["telegram", "ntfy", "webhook", "email"]
+# What a notification target may ask for (``events = [...]``); "pending" and "sales" only
+# when asked, the rest by default.
+NOTIFY_EVENTS = ("down", "pending", "up", "reminder", "sales", "planb", "readiness", "watchdog")
+DEFAULT_EVENTS = ("down", "up", "reminder", "planb", "readiness", "watchdog")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local clock minutes ``start``..``end`` (may wrap past midnight: 23.00-06.00)."""
+
+    start: int
+    end: int
+
+    def holds(self, minute_of_day: int) -> bool:
+        if self.start <= self.end:
+            return self.start <= minute_of_day < self.end
+        return minute_of_day >= self.start or minute_of_day < self.end
+
+    def text(self) -> str:
+        return (
+            f"{self.start // 60:02d}.{self.start % 60:02d}-{self.end // 60:02d}.{self.end % 60:02d}"
+        )
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """One ``[[notify]]`` target. Kind-specific fields are empty for the other kinds."""
+
+    id: str
+    kind: NotifyKind
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    language: str | None = None
+    quiet_hours: QuietHours | None = None
+    after: timedelta = timedelta(0)
+    timeout: timedelta = timedelta(seconds=10)
+    # telegram
+    token: str = ""
+    chats: tuple[str, ...] = ()
+    commands: bool = False
+    api: str = "https://api.telegram.org"
+    # ntfy and webhook
+    url: str = ""
+    priority: int = 3
+    tags: tuple[str, ...] = ()
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | Mapping[str, Any] | None = None
+    form: Mapping[str, str] | None = None
+    # email
+    host: str = ""
+    port: int = 0
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    sender: str = ""
+    to: tuple[str, ...] = ()
+
+    def wants(self, event: str) -> bool:
+        return event in self.events
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The config strings whose resolved values must never be shown."""
+        kind_secrets = {
+            "telegram": (self.token,),
+            "ntfy": (self.url, *self.headers.values()),
+            "webhook": (self.url, *self.headers.values()),
+            "email": (self.username, self.password),
+        }
+        return tuple(s for s in kind_secrets[self.kind] if s)
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    url: str
+    every: timedelta = timedelta(minutes=1)
+    timeout: timedelta = timedelta(seconds=10)
+    fail_url: str = ""  # "" = derived from url (Healthchecks ``/fail``, Kuma ``status=down``)
+
+
 @dataclass(frozen=True)
 class Config:
     path: str = ""
@@ -249,6 +336,11 @@ class Config:
     keys: Mapping[str, str] = field(default_factory=dict)
     # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned
     status_map: Mapping[str, str] = field(default_factory=dict)
+    notify: tuple[NotifyTarget, ...] = ()
+    heartbeat: Heartbeat | None = None
+
+    def target(self, target_id: str) -> NotifyTarget | None:
+        return next((t for t in self.notify if t.id == target_id), None)
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)

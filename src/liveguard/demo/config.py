@@ -16,6 +16,8 @@ __all__ = [
     "DEMO_PARTNER_ID",
     "DEMO_PARTNER_KEY",
     "DEMO_SHOP_ID",
+    "PHONE_CHAT",
+    "PHONE_TOKEN",
     "DemoUrls",
     "demo_config_text",
     "scaled",
@@ -31,6 +33,8 @@ MIN_EVERY_S = 1.0  # the config's floor for `every`
 DEMO_PARTNER_ID = 1000017
 DEMO_PARTNER_KEY = "demo-partner-key-not-a-secret"
 DEMO_SHOP_ID = 770017
+PHONE_TOKEN = "100200:demo-phone"  # the demo's loopback bot: not a secret
+PHONE_CHAT = "62812000111"
 BROADCAST_TEXT = (
     "Halo kak! Live TikTok kami sedang off. Pakai voucher LIVEDOWN20 di Shopee ya, "
     "diskon 20% malam ini saja."
@@ -43,6 +47,7 @@ class DemoUrls:
     feed: str  # base URL of the order feed server
     receiver: str  # base URL of the webhook receiver
     shopee: str = ""  # base URL of the Shopee-shaped Open Platform ("" = a feed for Shopee too)
+    phone: str = ""  # base URL of the Bot API server (the demo's phone)
 
 
 def scaled(seconds: float, speed: float, floor: float = 0.0) -> str:
@@ -163,4 +168,15 @@ def demo_config_text(urls: DemoUrls, speed: float = 1.0) -> str:
         '  steps = ["Mulai Shopee Live", "Posting story Instagram", "Pasang status WhatsApp"]',
         "",
     ]
+    if urls.phone:
+        lines += [
+            "[[notify]]",
+            'id = "seller-phone"',
+            'kind = "telegram"',
+            f"token = {_q(PHONE_TOKEN)}",
+            f'chats = ["{PHONE_CHAT}"]',
+            "commands = true",
+            f"api = {_q(urls.phone)}",
+            "",
+        ]
     return "\n".join(lines)

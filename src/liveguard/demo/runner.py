@@ -23,8 +23,17 @@ from typing import Any
 
 from liveguard.core.timekeeping import Clock, SystemClock
 
-from .config import DEMO_PARTNER_ID, DEMO_PARTNER_KEY, DEMO_SHOP_ID, DemoUrls, demo_config_text
+from .config import (
+    DEMO_PARTNER_ID,
+    DEMO_PARTNER_KEY,
+    DEMO_SHOP_ID,
+    PHONE_CHAT,
+    PHONE_TOKEN,
+    DemoUrls,
+    demo_config_text,
+)
 from .http import HttpServer
+from .phone import BotApi
 from .shop import Shop
 from .shopee import ShopeePlatform
 from .story import DEFAULT_SEED, Story
@@ -32,6 +41,7 @@ from .story import DEFAULT_SEED, Story
 __all__ = ["DemoWorld"]
 
 STEP_S = 0.2  # how often (wall seconds) the running story catches up with the clock
+SELLER_READS_S = 2.0  # the demo seller's pause between reading the alert and answering
 
 
 class DemoWorld:
@@ -57,6 +67,8 @@ class DemoWorld:
         self.feed_server = HttpServer("feed", self.shop.feed_reply)
         self.receiver = HttpServer("receiver", self.shop.receiver_reply)
         self.shopee_server = HttpServer("shopee", self.shopee.reply)
+        self.phone = BotApi(token=PHONE_TOKEN, username="tokodemo_bot")
+        self._seller_task: asyncio.Task[None] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="demo", daemon=True)
         self._story_task: asyncio.Task[None] | None = None
@@ -72,6 +84,7 @@ class DemoWorld:
             feed=self.feed_server.url("").rstrip("/"),
             receiver=self.receiver.url("").rstrip("/"),
             shopee=self.shopee_server.url("").rstrip("/"),
+            phone=self.phone.url(),
         )
 
     def start(self) -> DemoWorld:
@@ -114,6 +127,8 @@ class DemoWorld:
     async def _start(self) -> None:
         for server in self.servers:
             await server.start()
+        await self.phone.start()
+        self._seller_task = asyncio.create_task(self._seller())
         if self.play:
             self._story_task = asyncio.create_task(self._play())
         else:
@@ -124,8 +139,24 @@ class DemoWorld:
             self._story_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._story_task
+        if self._seller_task is not None:
+            self._seller_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._seller_task
         for server in self.servers:
             await server.close()
+        await self.phone.close()
+
+    async def _seller(self) -> None:
+        """The seller holding the phone: reads a DOWN alert and asks for Plan B (without
+        confirming it, so the story's own Plan B goes on as scripted)."""
+        asked = False
+        while not asked:
+            await asyncio.sleep(STEP_S)
+            if any("/planb" in text for text in self.phone.texts(PHONE_CHAT)):
+                await asyncio.sleep(SELLER_READS_S)
+                self.phone.say(PHONE_CHAT, "/planb", user="Sari")
+                asked = True
 
     async def _play(self) -> None:
         loop = asyncio.get_running_loop()

@@ -223,6 +223,12 @@ def describe_entry(entry: Mapping[str, Any], t: Callable[..., str]) -> str:
             mark=d.get("mark", ""),
             reason=d.get("reason", "") or "-",
         )
+    if kind == "notify.attempt":
+        where = f"{d.get('target', '')}#{d['to']}" if d.get("to") else d.get("target", "")
+        result = str(d.get("result", "")) + (f": {d['error']}" if d.get("error") else "")
+        return t("notify.log.attempt", target=where, event=d.get("event", ""), result=result)
+    if kind == "notify.command":
+        return t("notify.log.command", command=d.get("command", ""), result=d.get("result", ""))
     return t("planb.log.other", kind=kind) + (f" {d}" if d else "")
 
 

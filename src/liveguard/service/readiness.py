@@ -8,7 +8,6 @@ Used by the room (its Plan B region, every 30 minutes and on demand), ``doctor``
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -102,7 +101,7 @@ class ReadinessService:
             return []
         audit = AuditLog(home)
         out: list[tuple[int, str]] = []
-        stamp = int(time.time())
+        stamp = int(self.clock.now().timestamp())
         for n, action in enumerate(promotion.actions, start=1):
             if action.kind != "webhook" or not action.test_url:
                 continue

@@ -18,13 +18,19 @@ from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config, Promotion
 from liveguard.core.ending import Verdict
-from liveguard.core.status import State
+from liveguard.core.readiness import Readiness
+from liveguard.core.status import Change, State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
-from liveguard.service.events import Publisher, supervise
+from liveguard.i18n import Catalog
+from liveguard.service.events import PlanBChanged, Publisher, StatusChanged, supervise
+from liveguard.service.heartbeat import HeartbeatService
+from liveguard.service.notify import NotifyService
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
-from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService
+from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService, describe
 from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, pool_size
+from liveguard.service.telegram import TelegramApi
+from liveguard.service.telegram_commands import CommandPoller
 
 __all__ = ["ControlRoom", "HeaderView"]
 
@@ -69,6 +75,64 @@ class ControlRoom:
         self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
         self._status_task: asyncio.Task[None] | None = None
         self.pool: HttpPool | None = None
+        self._init_phone()
+
+    def _init_phone(self) -> None:
+        """Phone alerts and commands (issue 13): the notifier listens to the room's events."""
+        if not hasattr(self, "events"):
+            self.events = Publisher()
+        self.notifier = NotifyService(
+            self.config,
+            self.home,
+            self.clock,
+            self.events,
+            lang=self.lang,
+            statuses=self.status.statuses,
+            outages=lambda: self.status.outages(2),
+            planb_running=self._planb_running,
+        )
+        self.notifier.attach()
+        self._phone_tasks: list[asyncio.Task[None]] = []
+        hb = self.config.heartbeat
+        self.heartbeat = HeartbeatService(hb, self.events, os.environ, self.lang) if hb else None
+        self.pollers: list[CommandPoller] = []
+        self._status_bridged = False
+
+    def _planb_running(self) -> bool:
+        return self.planb.switch().phase in ("pending", "activating", "active")
+
+    def _publish_status(self, change: Change) -> None:
+        self.events.publish(StatusChanged(change))
+
+    async def _start_phone(self, pool: HttpPool) -> None:
+        self.notifier.use_pool(pool)
+        if self.heartbeat is not None:
+            self._phone_tasks.append(
+                asyncio.create_task(self.heartbeat.run(pool), name="heartbeat")
+            )
+        if not self.config.notify:
+            return
+        publishes = getattr(self.status, "events", None) is self.events
+        if not publishes and not self._status_bridged:  # until the status service publishes
+            self._status_bridged = True
+            self.status.subscribe(self._publish_status)
+        self._phone_tasks.append(asyncio.create_task(self.notifier.run(), name="notify"))
+        for target in self.config.notify:
+            if target.kind == "telegram" and target.commands:
+                poller = CommandPoller(self, target, TelegramApi(pool, target, os.environ))
+                self.pollers.append(poller)
+                self._phone_tasks.append(
+                    asyncio.create_task(poller.run(), name=f"telegram {target.id}")
+                )
+
+    async def _stop_phone(self) -> None:
+        for task in self._phone_tasks:
+            task.cancel()
+        for task in self._phone_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._phone_tasks.clear()
+        await self.notifier.aclose()
 
     def _live_down(self) -> list[tuple[str, str, datetime]]:
         """Live channels DOWN now, from the status service when it is wired in."""
@@ -130,11 +194,23 @@ class ControlRoom:
                 ),
                 name="readiness",
             )
+        await self._start_phone(self.pool)
 
     async def check_readiness(self) -> None:
         """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
-        await self.readiness.check()
+        result = await self.readiness.check()
         self.notify("planb")
+        self._tell_readiness(result)
+
+    def _tell_readiness(self, result: Readiness) -> None:
+        """Readiness turning bad reaches the phone (the notifier listens for this event)."""
+        was, self._was_ready = getattr(self, "_was_ready", True), result.ready
+        if result.ready or not was:
+            return
+        t = Catalog(self.lang)
+        problems = [describe(p, t) for p in result.problems]
+        detail = {"promotion": result.promotion, "ready": False, "problems": problems}
+        self.events.publish(PlanBChanged("planb.readiness", detail))
 
     async def stop(self) -> None:
         """Stop background work; every acknowledged change is already on disk."""
@@ -156,6 +232,7 @@ class ControlRoom:
                 await asyncio.wait_for(self._planb_task, 5)
             self._planb_task = None
         await self.planb.aclose()
+        await self._stop_phone()
         if self.pool is not None:
             await self.pool.aclose()
             self.pool = None

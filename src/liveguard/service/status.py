@@ -63,6 +63,9 @@ def pool_size(config: Config) -> int:
     (each holding a connection until its timeout) never starve the others into "unknown"."""
     wanted = sum(1 for c in config.channels for k in c.checks if k.kind != "tcp")
     wanted += len(config.sources) + len(config.shopee) + 4  # Plan B webhooks and a little room
+    # the phone: one attempt in flight per target, one long poll per command bot, the ping
+    wanted += len(config.notify) + sum(1 for t in config.notify if t.commands)
+    wanted += 1 if config.heartbeat else 0
     return max(DEFAULT_MAX_CONNECTIONS, min(MAX_CONNECTIONS, wanted))
 
 

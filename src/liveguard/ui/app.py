@@ -195,6 +195,12 @@ class LiveguardApp(PlainToastApp):
         if not isinstance(self.screen, AuditLogScreen):
             self.push_screen(AuditLogScreen(self.room, self.t))
 
+    def action_phone(self) -> None:
+        from .screens.phone import PhoneScreen
+
+        if not isinstance(self.screen, PhoneScreen):
+            self.push_screen(PhoneScreen(self.room, self.t))
+
     def _planb_done(self, message: str | None) -> None:
         if message:
             self.notify(message, timeout=6)
