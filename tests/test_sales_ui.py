@@ -179,6 +179,7 @@ async def test_import_previews_then_confirms(
         await pilot.pause()
         assert not confirm.disabled
         await pilot.click("#import-confirm")
+        await app.workers.wait_for_complete()  # the save runs in a worker thread
         await pilot.pause()
         assert not isinstance(app.screen, ImportScreen)
     row = app.room.sales.today().channel("shopee")

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from liveguard.core.bounds import bounded_text, bounded_value
+
 from .atomic_storage import NOFOLLOW, symlink_refused
 from .state_home import StateHome, current_actor
 
@@ -87,10 +89,10 @@ class AuditLog:
                 seq += 1
                 entry = {
                     "seq": seq,
-                    "at": str(item.get("at") or self.home.now().isoformat()),
-                    "actor": str(item.get("actor") or self.actor),
-                    "kind": str(item["kind"]),
-                    "detail": dict(item.get("detail", {})),
+                    "at": bounded_text(str(item.get("at") or self.home.now().isoformat()), 64),
+                    "actor": bounded_text(str(item.get("actor") or self.actor), 200),
+                    "kind": bounded_text(str(item["kind"]), 64),
+                    "detail": bounded_value(dict(item.get("detail", {}))),
                 }
                 if item.get("id"):
                     entry["id"] = str(item["id"])

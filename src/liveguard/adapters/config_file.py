@@ -23,6 +23,7 @@ from liveguard.core.config import (
     Channel,
     Check,
     Config,
+    Network,
     OrderSource,
     Promotion,
     ShopeeSource,
@@ -89,7 +90,7 @@ def parse_config(
 
 
 _TOP_KEYS = {"shop", "timezone", "language", "alerts", "channels", "sources", "promotions"}
-_TOP_KEYS |= {"keys", "imports", "notify", "heartbeat"}
+_TOP_KEYS |= {"keys", "imports", "notify", "heartbeat", "network"}
 
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
@@ -121,6 +122,7 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     _check_promotions(r, data, promotions)
     keys = _keys(r, data.get("keys", {}))
     status_map = _imports(r, data.get("imports", {}))
+    network = _network(r, data.get("network", {}))
     return Config(
         path=file,
         shop=shop,
@@ -135,7 +137,13 @@ def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
         status_map=status_map,
         notify=notify_targets(r, data),
         heartbeat=heartbeat(r, data.get("heartbeat")),
+        network=network,
     )
+
+
+def _network(r: Reader, raw: Any) -> Network:
+    t = r.table(raw, "network", {"use_env_proxy"})
+    return Network(use_env_proxy=r.typed(t, "use_env_proxy", "network", bool, False))
 
 
 def _imports(r: Reader, raw: Any) -> dict[str, str]:

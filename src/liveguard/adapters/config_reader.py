@@ -196,6 +196,10 @@ def check_url(url: str, fail: Callable[[str], Exception], *, shown: bool = False
 
 
 def is_loopback(host: str) -> bool:
+    """A literal loopback address, or a name meant for loopback (``localhost``,
+    ``*.localhost``). Names are only a first check: the pool refuses plain http at request
+    time unless the name resolves to loopback addresses only."""
+    host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

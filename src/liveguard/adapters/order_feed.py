@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from liveguard.core.bounds import ORDER_ID_MAX, ORDER_STATUS_MAX, bounded_text
 from liveguard.core.config import (
     HeaderValueError,
     MissingEnvError,
@@ -34,6 +35,10 @@ __all__ = ["FeedError", "fetch_orders", "parse_feed"]
 DEFAULT_FIELDS = {"id": "id", "created": "created", "amount": "amount", "status": "status"}
 # Epoch seconds between 2001 and 2286: a number in a time field in that range is a Unix time.
 _EPOCH_MIN, _EPOCH_MAX = 1_000_000_000, 9_999_999_999
+# One reply may bring at most this much (docs/bounds.md). Past it the reply is refused whole:
+# the feed turns stale with the reason and nothing is stored.
+MAX_FEED_ORDERS = 20_000  # four busy days of a big seller
+MAX_FEED_DAYS = 8  # local days one reply may touch: today and last week
 
 
 class FeedError(Exception):
@@ -79,8 +84,16 @@ def parse_feed(body: bytes, source: OrderSource, zone: tzinfo) -> list[Order]:
     if not isinstance(items, list):
         where = f" at {source.items!r}" if source.items else ""
         raise FeedError(f"reply has no list of orders{where}")
+    if len(items) > MAX_FEED_ORDERS:
+        raise FeedError(
+            f"reply has {len(items)} orders (at most {MAX_FEED_ORDERS}); nothing stored"
+        )
     fields = {**DEFAULT_FIELDS, **source.fields}
-    return [_order(i, item, fields, source.channel, zone) for i, item in enumerate(items)]
+    orders = [_order(i, item, fields, source.channel, zone) for i, item in enumerate(items)]
+    days = {o.created.astimezone(zone).date() for o in orders}
+    if len(days) > MAX_FEED_DAYS:
+        raise FeedError(f"reply touches {len(days)} days (at most {MAX_FEED_DAYS}); nothing stored")
+    return orders
 
 
 def _at_path(data: Any, path: str) -> Any:
@@ -105,7 +118,9 @@ def _order(index: int, item: Any, fields: dict[str, str], channel: str, zone: tz
 
     order_id = get("id")
     if not isinstance(order_id, str | int) or isinstance(order_id, bool):
-        raise FeedError(f"{where}: {fields['id']}: not an id: {order_id!r}")
+        raise FeedError(f"{where}: {fields['id']}: not an id: {bounded_text(repr(order_id), 60)}")
+    if len(str(order_id)) > ORDER_ID_MAX:
+        raise FeedError(f"{where}: {fields['id']}: longer than {ORDER_ID_MAX} characters")
     created_raw = get("created")
     try:
         if isinstance(created_raw, int | float) and _EPOCH_MIN <= created_raw <= _EPOCH_MAX:
@@ -123,4 +138,5 @@ def _order(index: int, item: Any, fields: dict[str, str], channel: str, zone: tz
         amount = 0 if amount_raw in (None, "") else parse_amount(amount_raw)
     except AmountError as exc:
         raise FeedError(f"{where}: {fields['amount']}: {exc}") from None
-    return Order(channel, str(order_id), created, amount, status, str(status_raw or ""), "feed")
+    raw_status = bounded_text(str(status_raw or ""), ORDER_STATUS_MAX)
+    return Order(channel, str(order_id), created, amount, status, raw_status, "feed")

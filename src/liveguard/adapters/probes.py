@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -36,11 +36,12 @@ from liveguard.core.expectations import (
     evaluate,
     parse_expectation,
 )
+from liveguard.core.parsing import is_sane_instant
 from liveguard.core.status import ProbeResult, State
-from liveguard.core.text import NAME_MAX, clean_line
+from liveguard.core.text import NAME_MAX, REASON_MAX, clean_line
 from liveguard.core.timekeeping import Clock
 
-from .http_pool import DeadlineExceeded, HttpPool, HttpReply, PoolBusy
+from .http_pool import DeadlineExceeded, HttpPool, HttpReply, NotLoopback, PoolBusy
 
 __all__ = [
     "CheckJob",
@@ -58,6 +59,7 @@ __all__ = [
 # bounded by the pool's deadline.
 _GRACE_S = 0.25
 START_SPREAD_S = 1.0
+_FUTURE_SKEW = timedelta(minutes=5)  # a status feed's clock may run a little ahead of ours
 
 _COMPONENT_STATES = {
     "operational": State.UP,
@@ -174,6 +176,10 @@ async def _fetch(
 
 def _http_failure(exc: BaseException) -> str:
     """A person-readable reason for a failed request; raises _Unknown for our own failures."""
+    if isinstance(exc, NotLoopback):
+        raise _Unknown(str(exc))  # liveguard refused to look: the channel is not to blame
+    if isinstance(exc, httpx.DecodingError):
+        return "the reply could not be decoded"
     chain = _causes(exc)
     for cause in chain:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -411,14 +417,25 @@ async def _feed(
     if state is None:
         state_text = clean_line(entry.get("state"), NAME_MAX)
         raise _Unknown(f"status feed: unknown state {state_text!r} for {key!r}")
-    since = None
-    try:
-        parsed = datetime.fromisoformat(str(entry.get("since") or ""))
-        since = parsed if parsed.tzinfo is not None else None
-    except ValueError:
-        pass
+    since, readable = _feed_since(entry.get("since"), at)
     reason = str(entry.get("reason") or f"status feed says {state.value}")
+    if not readable:
+        reason = f"{reason[:REASON_MAX]} (unreadable time in 'since')"
     return ProbeResult(state, reason, at, elapsed, since=since, settled=True)
+
+
+def _feed_since(raw: object, at: datetime) -> tuple[datetime | None, bool]:
+    """The feed's ``since`` when it is a sane time no later than now (a little clock skew
+    allowed); otherwise liveguard's own time is used and the reason says why."""
+    if raw in (None, ""):
+        return None, True
+    try:
+        parsed = datetime.fromisoformat(str(raw)[:64])
+    except ValueError:
+        return None, False
+    if parsed.tzinfo is None or not is_sane_instant(parsed) or parsed > at + _FUTURE_SKEW:
+        return None, False
+    return parsed, True
 
 
 # -- tcp -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from liveguard.core.bounds import bounded_text, bounded_value
 from liveguard.core.promotion import OutboxEntry, Switch
 
 from .atomic_storage import atomic_write_bytes, refuse_symlink
@@ -92,8 +93,13 @@ def _bounded(state: PlanBState) -> PlanBState:
     keep = set(ids[-KEEP_ACTIVATIONS:]) | {current}
     return replace(
         state,
-        entries=tuple(e for e in state.entries if e.activation_id in keep),
+        entries=tuple(
+            replace(e, error=bounded_text(e.error))
+            for e in state.entries
+            if e.activation_id in keep
+        ),
         ticks={k: v for k, v in state.ticks.items() if k in keep},
+        journal=tuple(bounded_value(r) for r in state.journal),
     )
 
 

@@ -19,7 +19,14 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from liveguard.core.status import Beat, CheckTrack, Declaration, Outage, StatusBook
+from liveguard.core.status import (
+    Beat,
+    CheckTrack,
+    Declaration,
+    Outage,
+    StatusBook,
+    parse_stored_time,
+)
 
 from .audit_journal import copy_journal, note
 from .audit_log import AuditLog
@@ -37,6 +44,7 @@ class StoredChannel:
     tracks: list[CheckTrack]
     beats: list[Beat]
     open_outage: Outage | None
+    down_seen: datetime | None = None
 
 
 Docs = dict[int, Mapping[Any, Any]]
@@ -68,8 +76,9 @@ class StatusStore:
                     [CheckTrack.from_doc(t) for t in doc.get("tracks", [])],
                     [Beat.from_doc(b) for b in doc.get("beats", [])],
                     Outage.from_doc(opened) if isinstance(opened, dict) else None,
+                    parse_stored_time(doc.get("down_seen")),
                 )
-            except (KeyError, ValueError, TypeError, IndexError):
+            except (KeyError, ValueError, TypeError, IndexError, OverflowError):
                 continue
         return found
 
@@ -163,6 +172,7 @@ class StatusStore:
                 declaration=decls.get(channel.id),
                 beats=saved.beats if saved else (),
                 open_outage=saved.open_outage if saved else None,
+                down_seen=saved.down_seen if saved else None,
             )
 
 
@@ -176,5 +186,6 @@ def channel_docs(book: StatusBook, channel_ids: Iterable[str]) -> dict[str, dict
             "tracks": [t.to_doc() for t in book.tracks(cid)],
             "beats": [b.to_doc() for b in book.beats(cid)],
             "open_outage": outage.to_doc() if outage else None,
+            "down_seen": seen.isoformat() if (seen := book.down_seen(cid)) else None,
         }
     return docs

@@ -235,7 +235,7 @@ def statuspage_components(config: Config) -> list[tuple[bool | None, str]]:
     ]
 
     async def look() -> list[tuple[bool | None, str]]:
-        pool = HttpPool()
+        pool = HttpPool(use_env_proxy=config.network.use_env_proxy)
         try:
             found = await asyncio.gather(
                 *(statuspage_component_problem(pool, check) for _, check in checks)

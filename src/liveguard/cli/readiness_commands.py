@@ -49,7 +49,7 @@ def run_check(ctx: Context, args: argparse.Namespace) -> int:
         result = await service.check(args.id, links=args.links)
         if not args.send_test:
             return result, []
-        pool = HttpPool(8)
+        pool = HttpPool(8, use_env_proxy=config.network.use_env_proxy)
         try:
             return result, await service.send_tests(args.id, ctx.state(), pool)
         finally:

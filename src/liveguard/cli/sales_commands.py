@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,12 @@ from liveguard.core.ledger import ChannelDay, DaySummary
 from liveguard.core.money import format_rupiah
 from liveguard.core.timekeeping import format_clock, zone_abbreviation
 from liveguard.i18n import Catalog
-from liveguard.service.sales import ImportOutcome, SaleInputError, SalesService
+from liveguard.service.sales import ImportCancelled, ImportOutcome, SaleInputError, SalesService
 
 from .context import EXIT_USAGE, CliError, Context
 
 EXIT_REJECTED = 1  # an import refused because of bad rows (nothing written)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def register(sub: Any) -> None:
@@ -132,16 +135,23 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
         status_map = parse_status_map(args.status_map)
     except StatusMapError as exc:
         raise CliError(f"--status-map {exc}", EXIT_USAGE) from None
+    stop = _InterruptStops()
     try:
-        outcome = sales.import_file(
-            path,
-            format_name=args.format,
-            channel=args.channel,
-            dry_run=args.dry_run,
-            skip_bad_rows=args.skip_bad_rows,
-            mapping=_mapping(args.map),
-            status_map=status_map,
-        )
+        with stop:
+            outcome = sales.import_file(
+                path,
+                format_name=args.format,
+                channel=args.channel,
+                dry_run=args.dry_run,
+                skip_bad_rows=args.skip_bad_rows,
+                mapping=_mapping(args.map),
+                status_map=status_map,
+                cancelled=stop.requested,
+                on_saving=stop.hold,
+            )
+    except (ImportCancelled, KeyboardInterrupt):
+        print(Catalog(ctx.lang)("importing.cli_cancelled", file=path.name), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (ExportFileError, StateError) as exc:
         raise CliError(str(exc)) from None
     if outcome.written:
@@ -152,6 +162,40 @@ def run_import(ctx: Context, args: argparse.Namespace) -> int:
     else:
         _print_import(outcome, Catalog(ctx.lang), ctx, refused)
     return EXIT_REJECTED if refused else 0
+
+
+class _InterruptStops:
+    """Ctrl-C during an import: while the file is read, the first one asks the reader to stop
+    (it looks every few thousand rows), a second one stops at once; nothing is written either
+    way. Once saving has begun (a few atomic writes), Ctrl-C waits for it to end, so an
+    import is never left half-saved."""
+
+    def __init__(self) -> None:
+        self._asked = False
+        self._saving = False
+        self._previous: Any = None
+
+    def requested(self) -> bool:
+        return self._asked
+
+    def hold(self) -> None:
+        self._saving = True
+
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        if self._saving:
+            return
+        if self._asked:
+            raise KeyboardInterrupt
+        self._asked = True
+
+    def __enter__(self) -> _InterruptStops:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _print_import(outcome: ImportOutcome, t: Catalog, ctx: Context, refused: bool) -> None:

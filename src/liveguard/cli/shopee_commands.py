@@ -79,7 +79,8 @@ def run_connect(ctx: Context, args: argparse.Namespace) -> int:
     if not pasted.strip():
         raise CliError(t("shopee.connect_nothing"))
     home = ctx.state()
-    tokens = asyncio.run(_connect(source, home, ctx.clock, pasted, since))
+    proxy = config.network.use_env_proxy
+    tokens = asyncio.run(_connect(source, home, ctx.clock, pasted, since, proxy))
     store = ShopeeStore(home, source.channel)
     print(
         t(
@@ -103,9 +104,14 @@ def run_connect(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _connect(
-    source: ShopeeSource, home: StateHome, clock: Clock, pasted: str, since: datetime | None
+    source: ShopeeSource,
+    home: StateHome,
+    clock: Clock,
+    pasted: str,
+    since: datetime | None,
+    use_env_proxy: bool = False,
 ) -> Any:
-    pool = HttpPool(2)
+    pool = HttpPool(2, use_env_proxy=use_env_proxy)
     try:
         return await connect(source, home, clock, os.environ, pool, pasted, since=since)
     except ConnectError as exc:
@@ -121,7 +127,8 @@ def connect_with(
     in for the seller's browser (the demo's platform): same link, same exchange, same file."""
     for source in config.shopee:
         link = authorization_link(source, os.environ, clock, DEFAULT_REDIRECT)
-        asyncio.run(_connect(source, home, clock, authorize(link), None))
+        proxy = config.network.use_env_proxy
+        asyncio.run(_connect(source, home, clock, authorize(link), None, proxy))
 
 
 def _since(value: str | None, ctx: Context, zone: Any, t: Catalog) -> datetime | None:

@@ -87,7 +87,7 @@ async def feeds_json(config: Config, now: datetime) -> list[dict[str, Any]]:
     if not config.sources:
         return []
     zone = load_zone(config.timezone)
-    pool = HttpPool(len(config.sources))
+    pool = HttpPool(len(config.sources), use_env_proxy=config.network.use_env_proxy)
     seen: Counter[str] = Counter()
 
     async def one(source: OrderSource) -> dict[str, Any]:

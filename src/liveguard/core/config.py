@@ -25,6 +25,7 @@ __all__ = [
     "HeaderValueError",
     "Heartbeat",
     "MissingEnvError",
+    "Network",
     "NotifyTarget",
     "OrderSource",
     "Promotion",
@@ -124,6 +125,13 @@ class Alerts:
     successes_before_up: int = 2
     auto_activate_after: timedelta | None = None
     remind_every: timedelta | None = timedelta(hours=2)  # "still down" reminders; None = off
+
+
+@dataclass(frozen=True)
+class Network:
+    """``[network]``: proxies from the environment only when opted in, never for loopback."""
+
+    use_env_proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -334,6 +342,7 @@ class Config:
     shopee: tuple[ShopeeSource, ...] = ()  # the [[sources]] of kind "shopee", in file order
     promotions: tuple[Promotion, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)
+    network: Network = field(default_factory=Network)
     # [imports] status_map: the seller's own status words -> paid|unpaid|cancelled|returned
     status_map: Mapping[str, str] = field(default_factory=dict)
     notify: tuple[NotifyTarget, ...] = ()

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from .text import NAME_MAX, clean_line
+from .bounds import ORDER_ID_MAX, ORDER_STATUS_MAX
+from .text import clean_line
 
 __all__ = ["Order", "OrderStatus"]
 
@@ -31,8 +32,9 @@ class Order:
 
     def __post_init__(self) -> None:
         # ids and status words come from files and feeds: clean where every order is made
-        object.__setattr__(self, "order_id", clean_line(self.order_id, NAME_MAX))
-        object.__setattr__(self, "raw_status", clean_line(self.raw_status, NAME_MAX))
+        # (an id longer than ORDER_ID_MAX is refused before it gets here, so none is cut)
+        object.__setattr__(self, "order_id", clean_line(self.order_id, ORDER_ID_MAX))
+        object.__setattr__(self, "raw_status", clean_line(self.raw_status, ORDER_STATUS_MAX))
         if self.created.tzinfo is None:
             raise ValueError("Order.created must be timezone-aware")
         if self.amount < 0:

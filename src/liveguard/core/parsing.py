@@ -13,7 +13,16 @@ from functools import lru_cache
 
 from .orders import OrderStatus
 
-__all__ = ["DateError", "DateReader", "classify_status", "parse_datetime", "parse_seller_time"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "DateError",
+    "DateReader",
+    "classify_status",
+    "is_sane_instant",
+    "parse_datetime",
+    "parse_seller_time",
+]
 
 
 class DateError(ValueError):
@@ -47,6 +56,20 @@ _MONTHS = {
 }  # fmt: skip
 
 
+# Times from outside (exports, feeds, status feeds) are believed only inside this window;
+# outside it they are "unreadable time", never an overflow deeper in (year 1 at +14:00).
+EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
+LATEST = datetime(2120, 1, 1, tzinfo=UTC)
+
+
+def is_sane_instant(at: datetime) -> bool:
+    """True for an aware instant inside [EARLIEST, LATEST)."""
+    try:
+        return at.tzinfo is not None and EARLIEST <= at < LATEST
+    except OverflowError:  # comparing converts to UTC, which can overflow
+        return False
+
+
 def parse_seller_time(text: str, now: datetime, zone: tzinfo) -> datetime:
     """A time as a seller types it: ``20.41`` or ``20:41`` (today, or yesterday when that
     would be later than now), ``27/11 20.41`` (the last 27 November up to now), or any form
@@ -76,8 +99,22 @@ def parse_seller_time(text: str, now: datetime, zone: tzinfo) -> datetime:
 def parse_datetime(value: object, zone: tzinfo) -> datetime:
     """An aware UTC instant from any date form an export, feed or seller gives.
 
-    Naive values (no offset) are read in ``zone``. Raises DateError.
+    Naive values (no offset) are read in ``zone``. Raises DateError, also for a time
+    outside 1980-2119 (``unreadable time``).
     """
+    try:
+        at = _parse_datetime(value, zone)
+    except DateError:
+        raise
+    except (OverflowError, ValueError):  # year 1 at +14:00; an offset of -30:00
+        at = None
+    if at is None or not is_sane_instant(at):
+        shown = value if isinstance(value, int | float | datetime) else str(value)[:40]
+        raise DateError(f"unreadable time: {shown!r} (outside 1980-2119)")
+    return at
+
+
+def _parse_datetime(value: object, zone: tzinfo) -> datetime:
     if type(value) is str:
         # Fast path for the common export forms (called once per order on big imports).
         m = (_DMY if value[2:3] in ("/", ".", "-") else _YMD).match(value)
@@ -190,9 +227,12 @@ class DateReader:
         if m is None or m.group("H") is not None or m.group("tz") is not None:
             return None
         try:
-            return _midnight_utc(int(m.group("y")), int(m.group("m")), int(m.group("d")), self.zone)
-        except ValueError:
+            midnight = _midnight_utc(
+                int(m.group("y")), int(m.group("m")), int(m.group("d")), self.zone
+            )
+        except (ValueError, OverflowError):
             return None
+        return midnight if midnight is None or is_sane_instant(midnight) else None
 
 
 _UNSEEN = datetime.min

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from .config import Alerts, Channel
+from .text import REASON_MAX, clean_line
 from .timekeeping import day_bounds_utc
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "State",
     "StatusBook",
     "downtime_between",
+    "parse_stored_time",
     "uptime_on",
 ]
 
@@ -56,12 +58,27 @@ class Source(StrEnum):
     NONE = "none"
 
 
+def bounded(reason: str) -> str:
+    """A reason as the book keeps and stores it: one clean line of at most REASON_MAX
+    characters, so status.json stays small whatever a server sends."""
+    return clean_line(reason, REASON_MAX)
+
+
 def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at else None
 
 
 def _when(text: Any) -> datetime | None:
     return datetime.fromisoformat(text) if isinstance(text, str) and text else None
+
+
+def parse_stored_time(text: Any) -> datetime | None:
+    """A stored time of liveguard's own, or None when it is missing or unreadable."""
+    try:
+        at = _when(text)
+    except ValueError:
+        return None
+    return at if at is not None and at.tzinfo is not None else None
 
 
 @dataclass(frozen=True)
@@ -102,9 +119,9 @@ class Declaration:
     def to_doc(self) -> dict[str, Any]:
         return {
             "state": self.state.value,
-            "who": self.who,
+            "who": bounded(self.who),
             "at": _iso(self.at),
-            "reason": self.reason,
+            "reason": bounded(self.reason),
         }
 
     @classmethod
@@ -138,7 +155,7 @@ class Outage:
             "start": _iso(self.start),
             "end": _iso(self.end),
             "source": self.source.value,
-            "reason": self.reason,
+            "reason": bounded(self.reason),
         }
         if self.end is not None:
             doc["duration_s"] = int((self.end - self.start).total_seconds())
@@ -175,7 +192,7 @@ class CheckTrack:
             "state": self.state.value,
             "settled": self.settled.value,
             "since": _iso(self.since),
-            "reason": self.reason,
+            "reason": bounded(self.reason),
             "latency_ms": self.latency_ms,
             "failures": self.failures,
             "successes": self.successes,
@@ -239,7 +256,7 @@ class CheckTrack:
         if state is not before or self.since is None:
             self.since = since
         self.state = state
-        self.reason = reason
+        self.reason = bounded(reason)
 
 
 @dataclass(frozen=True)
@@ -276,6 +293,9 @@ class _ChannelBook:
     inferred: tuple[State, str, datetime] | None = None
     open_outage: Outage | None = None
     beats: list[Beat] = field(default_factory=list)
+    # When liveguard itself first saw the channel DOWN (its own clock, whatever a feed
+    # claims as "since"): the auto-activation wait counts from here.
+    down_seen: datetime | None = None
 
 
 class StatusBook:
@@ -341,6 +361,10 @@ class StatusBook:
     def declaration(self, channel_id: str) -> Declaration | None:
         return self._book(channel_id).declaration
 
+    def down_seen(self, channel_id: str) -> datetime | None:
+        """When liveguard first saw this channel DOWN (None when it is not DOWN)."""
+        return self._book(channel_id).down_seen
+
     def tracks(self, channel_id: str) -> list[CheckTrack]:
         return self._book(channel_id).tracks
 
@@ -379,6 +403,7 @@ class StatusBook:
         declaration: Declaration | None = None,
         beats: Iterable[Beat] = (),
         open_outage: Outage | None = None,
+        down_seen: datetime | None = None,
     ) -> None:
         """Put back what was stored; tracks of checks no longer configured are dropped."""
         if channel_id not in self._books:
@@ -390,6 +415,7 @@ class StatusBook:
         book.declaration = declaration
         book.beats = list(beats)[-self.beats_kept :]
         book.open_outage = open_outage
+        book.down_seen = down_seen
 
     def settle(self, channel_id: str, at: datetime) -> Change | None:
         """Open or close the outage record to match the status (after a restore)."""
@@ -398,10 +424,14 @@ class StatusBook:
 
     def _changed(self, book: _ChannelBook, before: ChannelStatus, at: datetime) -> Change | None:
         after = self.status(book.channel.id)
+        if after.state is not State.DOWN:
+            book.down_seen = None
+        elif book.down_seen is None:
+            book.down_seen = at
         opened = closed = None
         if after.state is State.DOWN and book.open_outage is None:
             book.open_outage = opened = Outage(
-                after.channel, after.since or at, None, after.source, after.reason
+                after.channel, after.since or at, None, after.source, bounded(after.reason)
             )
         elif after.state is not State.DOWN and book.open_outage is not None:
             end = after.since if after.since and after.since >= book.open_outage.start else at

@@ -110,6 +110,7 @@ class PlanBService:
         self.zone: tzinfo = _zone(config.timezone)
         self.lease = OutboxLease(home)
         self.runner = ActionRunner(self.clock, self.environ, sender, opener, jitter)
+        self.runner.use_env_proxy = config.network.use_env_proxy
         self._inflight: set[str] = set()
         # True until the journal has been copied to the audit log by this process: at start
         # (a crash may have left records) and after every change.

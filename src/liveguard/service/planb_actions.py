@@ -60,14 +60,24 @@ class ActionRunner:
         self.jitter = jitter
         self._sender = sender
         self._own_pool: HttpPool | None = None
+        self.use_env_proxy = False  # [network] use_env_proxy, for the pool made here
 
     async def run(
         self, entry: OutboxEntry, action: Action, values: TemplateValues, message_file: Path
     ) -> tuple[SendResult, OutboxEntry]:
-        """One attempt of a claimed action; returns what happened and the entry to write."""
-        if action.kind == "webhook":
-            return await self._webhook(entry, action, values)
-        return await asyncio.to_thread(self._local, entry, action, values, message_file)
+        """One attempt of a claimed action; returns what happened and the entry to write.
+
+        Never raises (but for cancellation): whatever goes wrong becomes a failed attempt
+        with a reason the seller can read, so no action is left "sending" for ever."""
+        try:
+            if action.kind == "webhook":
+                return await self._webhook(entry, action, values)
+            return await asyncio.to_thread(self._local, entry, action, values, message_file)
+        except Exception as exc:
+            reason = f"liveguard could not perform this action ({type(exc).__name__})"
+            return SendResult(None, reason), replace(
+                entry, status="failed", error=reason, next_at=None
+            )
 
     async def _webhook(
         self, entry: OutboxEntry, action: Action, values: TemplateValues
@@ -81,6 +91,8 @@ class ActionRunner:
             result = SendResult(None, str(exc))
             return result, replace(entry, status="failed", error=str(exc), next_at=None)
         result = await self.sender().send(request, action.timeout.total_seconds())
+        if result.permanent:
+            return result, replace(entry, status="failed", error=result.error, next_at=None)
         after = self.clock.now()
         decision = decide(
             entry.attempts,
@@ -126,7 +138,7 @@ class ActionRunner:
 
     def sender(self) -> WebhookSender:
         if self._sender is None:
-            self._own_pool = HttpPool()
+            self._own_pool = HttpPool(use_env_proxy=self.use_env_proxy)
             self._sender = WebhookSender(self._own_pool)
         return self._sender
 

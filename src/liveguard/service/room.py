@@ -28,7 +28,7 @@ from liveguard.service.notify import NotifyService
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
 from liveguard.service.readiness import CHECK_EVERY_S, ReadinessService, describe
 from liveguard.service.sales import SalesService
-from liveguard.service.status import StatusService, pool_size
+from liveguard.service.status import StatusService, make_pool
 from liveguard.service.telegram import TelegramApi
 from liveguard.service.telegram_commands import CommandPoller
 
@@ -176,7 +176,7 @@ class ControlRoom:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Start background work (probes, feeds, the outbox) on the running event loop."""
-        self.pool = self.pool or HttpPool(pool_size(self.config))  # one client: probes, feeds
+        self.pool = self.pool or make_pool(self.config)  # one client: probes, feeds
         self.planb.use_pool(self.pool)  # … and Plan B webhooks
         if self.sales.pool is None:
             self.sales.pool = self.pool

@@ -22,8 +22,11 @@ from urllib.parse import urlsplit
 from liveguard.adapters.history_store import KEEP_DAYS, HistoryStore, compact_old_days
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.importers import (
+    Cancelled,
     ExportFileError,
+    ImportCancelled,
     ParsedExport,
+    Progress,
     RowError,
     no_cyclic_gc,
     parse_export,
@@ -42,7 +45,14 @@ from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_d
 from .events import Publisher
 from .shopee import ShopeeSync, SourceView
 
-__all__ = ["FeedView", "ImportOutcome", "ImportPreview", "SaleInputError", "SalesService"]
+__all__ = [
+    "FeedView",
+    "ImportCancelled",
+    "ImportOutcome",
+    "ImportPreview",
+    "SaleInputError",
+    "SalesService",
+]
 
 Notify = Callable[[str], None]
 AREA = "sales"
@@ -343,8 +353,11 @@ class SalesService:
         channel: str | None = None,
         mapping: Mapping[str, str] | None = None,
         status_map: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
     ) -> ParsedExport:
-        """Parse a whole export and write nothing. Safe to run in a worker thread.
+        """Parse a whole export and write nothing. Safe to run in a worker thread; raises
+        ImportCancelled when ``cancelled()`` turns true while it reads.
 
         ``status_map`` (the seller's words for this import) adds to the config's
         ``[imports] status_map``."""
@@ -360,6 +373,8 @@ class SalesService:
             known_channels=known_ids,
             mapping=mapping,
             status_map={**self.config.status_map, **(status_map or {})},
+            progress=progress,
+            cancelled=cancelled,
         )
 
     def apply_export(
@@ -400,7 +415,11 @@ class SalesService:
         skip_bad_rows: bool = False,
         mapping: Mapping[str, str] | None = None,
         status_map: Mapping[str, str] | None = None,
+        cancelled: Cancelled | None = None,
+        on_saving: Callable[[], None] | None = None,
     ) -> ImportOutcome:
+        """Read, then store all or nothing. ``cancelled`` is asked while reading (then
+        ImportCancelled, nothing written); ``on_saving`` is called once storing begins."""
         # One pause of the cyclic GC for reading and storing: re-enabled in between, its first
         # collection would walk every parsed order.
         with no_cyclic_gc():
@@ -410,21 +429,38 @@ class SalesService:
                 channel=channel,
                 mapping=mapping,
                 status_map=status_map,
+                cancelled=cancelled,
             )
+            if cancelled is not None and cancelled():
+                raise ImportCancelled(f"{path.name}: import cancelled; nothing written")
+            if on_saving is not None:
+                on_saving()
             outcome = self.apply_export(path, parsed, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
             del parsed  # freed before the collector is back
         return outcome
 
     def preview_import(
-        self, path: Path, *, format_name: str = "auto", channel: str | None = None
+        self,
+        path: Path,
+        *,
+        format_name: str = "auto",
+        channel: str | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
     ) -> ImportPreview | str:
-        """Parse for a preview (thread-safe: writes nothing); a string says why it cannot."""
+        """Parse for a preview (thread-safe: writes nothing); a string says why it cannot.
+        Raises ImportCancelled when ``cancelled()`` turns true while it reads."""
         try:
-            return ImportPreview(
-                self, path, self.read_export(path, format_name=format_name, channel=channel)
+            parsed = self.read_export(
+                path,
+                format_name=format_name,
+                channel=channel,
+                progress=progress,
+                cancelled=cancelled,
             )
         except ExportFileError as exc:
             return str(exc)
+        return ImportPreview(self, path, parsed)
 
     # -- background: feeds and the day rollover ------------------------------------------
     async def poll_source(self, index: int) -> FeedView:

@@ -22,7 +22,7 @@ from liveguard.adapters.audit_log import AuditLog
 from liveguard.adapters.http_pool import DEFAULT_MAX_CONNECTIONS, HttpPool
 from liveguard.adapters.probes import CheckJob, ProbeScheduler, jobs_for, warm_up
 from liveguard.adapters.state_home import StateError, StateHome, current_actor
-from liveguard.adapters.status_store import StatusStore, channel_docs
+from liveguard.adapters.status_store import OUTAGES_KEPT, StatusStore, channel_docs
 from liveguard.core.config import Alerts, Config
 from liveguard.core.inference import LiveDrop
 from liveguard.core.status import (
@@ -40,7 +40,7 @@ from liveguard.core.status import (
 from liveguard.core.text import NAME_MAX, clean_line
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
-__all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "pool_size"]
+__all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "make_pool", "pool_size"]
 
 Mark = Literal["up", "down", "clear"]
 Listener = Callable[[Change], None]
@@ -67,6 +67,11 @@ def pool_size(config: Config) -> int:
     wanted += len(config.notify) + sum(1 for t in config.notify if t.commands)
     wanted += 1 if config.heartbeat else 0
     return max(DEFAULT_MAX_CONNECTIONS, min(MAX_CONNECTIONS, wanted))
+
+
+def make_pool(config: Config) -> HttpPool:
+    """The shared pool as the config asks for it (size, ``[network] use_env_proxy``)."""
+    return HttpPool(pool_size(config), use_env_proxy=config.network.use_env_proxy)
 
 
 def exit_code(statuses: list[ChannelStatus]) -> int:
@@ -158,8 +163,13 @@ class StatusService:
 
     def down_live(self) -> list[tuple[str, str, datetime]]:
         """Live channels that are DOWN now: (id, name, since), as Plan B's auto-activation takes."""
+        # The wait counts from liveguard's own first sight of the outage: a feed's claimed
+        # "since" (hours ago, or year 1) must not shorten it.
+        if not self._loaded:
+            self.load()
+        now = self.clock.now()
         return [
-            (s.channel, s.name, s.since or self.clock.now())
+            (s.channel, s.name, self.book.down_seen(s.channel) or now)
             for s in self.book.snapshot()
             if s.live and s.state is State.DOWN
         ]
@@ -228,7 +238,7 @@ class StatusService:
             if self.config.channel(cid) is not None:
                 once.declare(cid, decl, decl.at)
         own_pool = pool is None
-        pool = pool or HttpPool(pool_size(self.config))
+        pool = pool or make_pool(self.config)
         try:
             jobs = jobs_for(self.config.channels)
             scheduler = ProbeScheduler(pool, jobs, self.clock, _ignore, environ=self.environ)
@@ -295,6 +305,9 @@ class StatusService:
         if change.closed is not None:
             self._closed.append(change.closed)
             self._history.append(change.closed)
+            # a channel flapping all night must not grow memory: as many as the file keeps
+            del self._history[:-OUTAGES_KEPT]
+            del self._closed[:-OUTAGES_KEPT]
         for listener in list(self._listeners):
             try:
                 listener(change)

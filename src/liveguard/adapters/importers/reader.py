@@ -17,6 +17,7 @@ from datetime import datetime, tzinfo
 from operator import itemgetter
 from pathlib import Path
 
+from liveguard.core.bounds import ORDER_ID_MAX, ORDER_STATUS_MAX
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, DateReader, parse_datetime
@@ -196,7 +197,7 @@ class _Reader:
                 index = self.plan.side_status if status.side else self.plan.status
                 self.unknown_words.setdefault((index, status.word), [])
                 status = None
-            known = self.statuses[key] = (status, text)
+            known = self.statuses[key] = (status, text[:ORDER_STATUS_MAX])
         return known
 
     def note_unknown(self, number: int, main: Cell, side: Cell) -> None:
@@ -249,6 +250,9 @@ class _Reader:
                         continue
                 if "E+" in order_id and _SCIENTIFIC.match(order_id):
                     self.mangled_ids.append((number, order_id))
+                    continue
+                if len(order_id) > ORDER_ID_MAX:  # stored in the day file: kept small
+                    self.fail(number, plan.order_id, "", f"longer than {ORDER_ID_MAX} characters")
                     continue
                 status: OrderStatus | None = OrderStatus.PAID
                 raw_status = ""

@@ -7,17 +7,31 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from liveguard.core.text import clean_line
 
 __all__ = ["ExportFileError", "Table", "cell_text", "is_blank", "open_table", "read_error"]
 
 Cell = Any  # str from CSV; str, int, float, datetime or None from xlsx
+
+# Workbook bounds, checked on the zip's directory before anything is parsed (docs/bounds.md).
+# zipfile stops a member at its declared size and checks its CRC, so a member cannot
+# inflate past what is checked here.
+XLSX_MAX_MEMBERS = 500
+XLSX_MAX_MEMBER_BYTES = 256_000_000  # one sheet's XML (a 20,000-row export: ~17 MB)
+XLSX_MAX_TOTAL_BYTES = 512_000_000
+XLSX_MAX_STRINGS_BYTES = 64_000_000  # the shared strings are read whole, up front
+XLSX_MAX_RATIO = 100  # real exports compress 5-20 times; a bomb a thousand times
+XLSX_RATIO_FROM_BYTES = 1_000_000  # small members may compress as they like
+MAX_COLUMNS = 256  # cells right of this (or of the header) are not read
+MAX_ROW_NUMBER = 1_048_576  # Excel's last row; a row numbered past it is a forged sheet
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary .xls
@@ -51,18 +65,26 @@ class Table:
 @contextmanager
 def open_table(path: Path) -> Iterator[Table]:
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
+        fh = path.open("rb")
     except OSError as exc:
         raise ExportFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if head.startswith(_OLE_MAGIC):
-        raise ExportFileError(f"{path}: an old .xls file; save it as .xlsx or CSV and import that")
-    if head.startswith(_XLSX_MAGIC):
-        with _xlsx_table(path) as table:
-            yield table
-    else:
-        with _csv_table(path, head) as table:
-            yield table
+    with fh:
+        try:
+            # A peek, not a read: a CSV is read through this same open file, so what decided
+            # its encoding is what is read (and a pipe or a growing file reads the same).
+            head = fh.peek(4096)[:4096]
+        except OSError as exc:
+            raise ExportFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if head.startswith(_OLE_MAGIC):
+            raise ExportFileError(
+                f"{path}: an old .xls file; save it as .xlsx or CSV and import that"
+            )
+        if head.startswith(_XLSX_MAGIC):
+            with _xlsx_table(path) as table:
+                yield table
+        else:
+            with _csv_table(fh, path, head) as table:
+                yield table
 
 
 def _delimiter(head: bytes, encoding: str = "utf-8") -> str:
@@ -74,7 +96,7 @@ def _delimiter(head: bytes, encoding: str = "utf-8") -> str:
 
 
 @contextmanager
-def _csv_table(path: Path, head: bytes) -> Iterator[Table]:
+def _csv_table(fh: IO[bytes], path: Path, head: bytes) -> Iterator[Table]:
     encoding = "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"  # Excel's "Unicode Text": UTF-16 with a BOM, tab-separated
@@ -84,7 +106,7 @@ def _csv_table(path: Path, head: bytes) -> Iterator[Table]:
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # not just a character cut at the 4096-byte edge
                 encoding = "cp1252"  # what Excel on Windows writes for "CSV" without UTF-8
-    with path.open("r", encoding=encoding, errors="strict", newline="") as text:
+    with io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="") as text:
         reader = csv.reader(text, delimiter=_delimiter(head, encoding))
         try:
             header = next(reader, [])
@@ -97,31 +119,72 @@ def _csv_table(path: Path, head: bytes) -> Iterator[Table]:
 @contextmanager
 def _xlsx_table(path: Path) -> Iterator[Table]:
     import openpyxl  # imported here: it costs ~150 ms and most runs never read a workbook
+    from openpyxl.xml import DEFUSEDXML
 
+    if not DEFUSEDXML:  # e.g. OPENPYXL_DEFUSEDXML=False in the environment
+        raise ExportFileError(f"{path}: xlsx files are read only with defusedxml switched on")
     # A file object, not the name: openpyxl refuses names that do not end in .xlsx, and a
     # seller's download is often renamed. The content (zip magic) decided it is a workbook.
     fh = path.open("rb")
     try:
+        check_workbook_zip(fh, path)
         book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except ExportFileError:
+        fh.close()
+        raise
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
         fh.close()
-        raise ExportFileError(
-            f"{path}: not a readable xlsx workbook ({type(exc).__name__})"
-        ) from None
+        raise ExportFileError(f"{path}: not a readable xlsx workbook ({_why(exc)})") from None
     try:
         names = {name.strip().lower(): name for name in book.sheetnames}
         sheet_name = next((names[n] for n in _SHEET_NAMES if n in names), book.sheetnames[0])
-        cells = _guarded(book[sheet_name].iter_rows(values_only=True))
+        sheet = book[sheet_name]
+        sheet.reset_dimensions()  # the declared size is the file's word: padding for hours
         try:
-            header_row = next(cells, ())
+            first = next(
+                _guarded(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True)), ()
+            )
         except DamagedSheetError as exc:
             raise ExportFileError(f"{path}: row 1: not readable ({exc})") from None
-        header = ["" if h is None else str(h).strip() for h in header_row]
+        header = ["" if h is None else str(h).strip() for h in first]
+        while header and not header[-1]:
+            header.pop()
+        cells = _guarded(sheet.iter_rows(max_col=max(1, len(header)), values_only=True))
+        next(cells, ())  # the header, read above
 
         yield Table("xlsx", header, enumerate(cells, start=2))
     finally:
         book.close()
         fh.close()
+
+
+def check_workbook_zip(fh: IO[bytes], path: Path) -> None:
+    """Refuse a workbook whose zip directory promises too much, before parsing any XML."""
+    try:
+        members = zipfile.ZipFile(fh).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ExportFileError(f"{path}: not a readable xlsx workbook ({exc})") from None
+    finally:
+        fh.seek(0)
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise ExportFileError(f"{path}: not an export: {len(members)} parts in the workbook")
+    total = 0
+    for member in members:
+        size = member.file_size
+        total += size
+        limit = (
+            XLSX_MAX_STRINGS_BYTES
+            if member.filename.lower().endswith("sharedstrings.xml")
+            else XLSX_MAX_MEMBER_BYTES
+        )
+        ratio = size / max(1, member.compress_size)
+        if size > limit or (size > XLSX_RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO):
+            raise ExportFileError(
+                f"{path}: refused: {member.filename[:60]} would unpack to {size:,} bytes "
+                f"({ratio:,.0f} times its packed size); not a marketplace export"
+            )
+    if total > XLSX_MAX_TOTAL_BYTES:
+        raise ExportFileError(f"{path}: refused: would unpack to {total:,} bytes")
 
 
 def read_error(exc: Exception) -> str:
@@ -143,7 +206,20 @@ def _guarded(rows: Iterator[tuple[Cell, ...]]) -> Iterator[tuple[Cell, ...]]:
     try:
         yield from rows
     except Exception as exc:  # ParseError, ValueError, IndexError…: openpyxl raises many kinds
-        raise DamagedSheetError(f"damaged sheet: {type(exc).__name__}") from None
+        raise DamagedSheetError(f"damaged sheet: {_why(exc)}") from None
+
+
+def _why(exc: Exception) -> str:
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    for _ in range(8):  # openpyxl wraps what its XML parser raised
+        if cause is None:
+            break
+        if isinstance(cause, DefusedXmlException):
+            return "XML entities are not allowed"  # an entity bomb, or an external entity
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__
 
 
 def cell_text(value: Cell) -> str:
