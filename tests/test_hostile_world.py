@@ -197,8 +197,9 @@ def test_the_cli_writes_no_control_character(tmp_path: Path, world: LoopbackServ
     export = write_tiktok_csv(
         tmp_path / "hostile.csv",
         [
-            Sample(f"T1{HOSTILE}", "28/11/2026 20:00:00", f"12{HOSTILE}", "Completed"),
+            Sample("T1", "28/11/2026 20:00:00", f"12{HOSTILE}", "Completed"),
             Sample("T2", HOSTILE, "15000", "Completed"),
+            Sample(f"T3{MARKUP}{ESCAPES}{BIDI}", "28/11/2026 20:00:00", "15000", "Completed"),
         ],
     )
     # a file name is outside text too
