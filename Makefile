@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench stress clean
+.PHONY: demo test lint typecheck pytest installed bench stress clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "liveguard needs Python 3.11 or newer (python3 on PATH)"; exit 1; }
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/liveguard demo
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck pytest installed
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -32,6 +32,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# What users install: the wheel in a fresh venv, the installed command run (scripts/check_installed.py).
+installed: $(STAMP)
+	$(BIN)/python scripts/check_installed.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
@@ -42,7 +46,7 @@ STRESS_TESTS := tests/test_state_store.py tests/test_promo_crash.py tests/test_c
 	tests/test_expectation_fuzz.py
 
 stress: $(STAMP)
-	$(BIN)/python -m pytest -q --big $(STRESS_TESTS)
+	$(BIN)/python -m pytest -q --big --timeout 3600 $(STRESS_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -145,10 +145,11 @@ def main() -> None:
     print(f"wall time: worst {max(walls):.3f} T (goal <= 1.2)")
     print(f"largest event-loop stall: worst {max(stalls):.1f} ms (goal <= 50)")
     label = f"{args.checks} checks, {args.hanging} hanging"
-    result(
-        "probe_round", f"round wall time ({label})", max(walls), "T", "<= 1.2", max(walls) <= 1.2
-    )
-    result("probe_round", "largest event-loop stall", max(stalls), "ms", "<= 50", max(stalls) <= 50)
+    worst_wall, worst_stall = max(walls), max(stalls)
+    result("probe_round", f"round wall time, worst round ({label})", worst_wall, "T", "<= 1.2",
+           worst_wall <= 1.2, runs=walls)  # fmt: skip
+    result("probe_round", "largest event-loop stall, worst round", worst_stall, "ms", "<= 50",
+           worst_stall <= 50, runs=stalls)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -38,7 +38,16 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages (the machine may be shared)."""
+    try:
+        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def main() -> int:
+    load_before = load()
     scripts = sorted(
         p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != Path(__file__).name
     )
@@ -63,13 +72,17 @@ def main() -> int:
     print(table)
     for failure in failures:
         print("FAILED:", failure)
+    missed = [f"- {r['bench']}: {r['figure']}\n" for r in rows if r["met"] is False]
+    footer = f"Goals missed ({len(missed)}):\n\n" + "".join(missed) if missed else ""
     (HERE / "RESULTS.md").write_text(
         "# Benchmark results\n\n"
-        f"Machine: {machine()}.\n\n"
+        f"Machine: {machine()}.\n"
+        f"Load average (1, 5, 15 min) at the start: {load_before}; at the end: {load()}.\n\n"
         "Produced by `make bench` (`benchmarks/run_all.py`); each figure is printed by the script\n"
-        "named in the first column, ratios against a baseline measured in the same run.\n\n"
-        + table
-        + "\n"
+        "named in the first column, ratios against a baseline measured in the same run, under\n"
+        "the same interpreter settings. A figure measured several times shows the median with\n"
+        "the min-max of the runs in brackets. The machine may be shared: read a figure with its\n"
+        "spread and the load above.\n\n" + table + "\n\n" + (footer or "Every goal was met.\n")
     )
     return 1 if failures else 0
 
@@ -79,6 +92,8 @@ def render(rows: list[dict[str, object]]) -> str:
     for row in rows:
         met = {True: "yes", False: "**no**", None: "-"}[row["met"]]  # type: ignore[index]
         value = f"{row['value']:,} {row['unit']}".strip()
+        if row.get("runs"):
+            value += f" ({row['min']:,}-{row['max']:,}, {row['runs']} runs)"
         lines.append(
             f"| {row['bench']} | {row['figure']} | {value} | {row['goal'] or '-'} | {met} |"
         )

@@ -130,6 +130,7 @@ class StallWatch:
     def __init__(self) -> None:
         self.worst = 0.0
         self.ticks = 0
+        self.lates: list[float] = []  # every tick's lateness (s), for percentiles
         self._task: asyncio.Task[None] | None = None
 
     async def _watch(self) -> None:
@@ -137,7 +138,9 @@ class StallWatch:
         while True:
             before = loop.time()
             await asyncio.sleep(TICK_S)
-            self.worst = max(self.worst, loop.time() - before - TICK_S)
+            late = loop.time() - before - TICK_S
+            self.lates.append(late)
+            self.worst = max(self.worst, late)
             self.ticks += 1
 
     def start(self) -> StallWatch:

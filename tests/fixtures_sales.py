@@ -205,3 +205,30 @@ def big_tiktok_csv(path: Path, rows: int) -> Path:
 
 def big_shopee_xlsx(path: Path, rows: int) -> Path:
     return write_shopee_xlsx(path, big_samples(rows, _SHOPEE_STATUSES, date_style="shopee"))
+
+
+# A shop with Plan B armed (no webhooks: nothing to send), for the Plan B impact.
+PLAN_B_SHOP = """
+[[channels]]
+id = "tiktok"
+name = "TikTok Shop"
+live = true
+[[channels]]
+id = "shopee"
+name = "Shopee"
+
+[[promotions]]
+id = "plan-b"
+name = "Plan B"
+armed = true
+channel = "tiktok"
+grace = "0s"
+
+  [[promotions.actions]]
+  kind = "message"
+  text = "Flash sale now: {promotion}"
+
+  [[promotions.actions]]
+  kind = "checklist"
+  steps = ["Pin the product", "Post the story"]
+"""

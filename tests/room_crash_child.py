@@ -2,7 +2,8 @@
 
 Usage: python tests/room_crash_child.py HOME ROUND IMPORT_FILE [--drain SECONDS]
 
-It records sales by hand, imports an export, presses the Plan B key now and then, while the
+It records sales by hand, imports an export (printing ``IMPORTING`` before and
+``IMPORT <added>`` after), presses the Plan B key now and then, while the
 room probes and polls the demo world's loopback servers. Every sale is printed as
 ``ORDER <id>`` only after its write returned (what the screen would acknowledge). With
 ``--drain`` it presses nothing and quits cleanly after SECONDS, letting the outbox finish.
@@ -48,8 +49,9 @@ def main() -> None:
             room.sales.add_sale("instagram", 25_000 + n, order_id=order_id)
             print(f"ORDER {order_id}", flush=True)
             if n % 7 == 3:
-                room.sales.import_file(import_file)
-                print("IMPORT", flush=True)
+                print(f"IMPORTING {import_file.name}", flush=True)
+                outcome = room.sales.import_file(import_file)
+                print(f"IMPORT {outcome.results['added']}", flush=True)
             if n % 5 == 1:
                 await pilot.press("b")
                 print("PRESS", flush=True)

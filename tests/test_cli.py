@@ -112,6 +112,13 @@ def test_a_bad_config_is_one_line_naming_file_line_and_key(tmp_path: Path) -> No
 def test_an_unwritable_home_is_one_clear_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("x")
-    result = run("doctor", home=blocker)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stdout + result.stderr
+    result = run("sale", "add", "instagram", "10rb", home=blocker)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert (
+        result.stderr == f"liveguard: {blocker / 'liveguard.toml'}: cannot read: Not a directory\n"
+    )
+    report = run("doctor", home=blocker)
+    assert report.returncode == 1 and "Traceback" not in report.stdout + report.stderr
+    failed = [line for line in report.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 3 and all(str(blocker) in line for line in failed), report.stdout
+    assert "cannot create the state folder (Not a directory)" in failed[1]

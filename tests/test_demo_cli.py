@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,6 +18,7 @@ import pytest
 from liveguard.adapters.config_file import load_config
 from liveguard.cli import home_commands, main
 from liveguard.cli.context import CliError, Context
+from tests.pty_session import PtySession
 from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,48 +98,14 @@ def test_a_bad_speed_is_a_usage_error(speed: str) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_the_real_demo_in_a_terminal_quits_cleanly(tmp_path: Path) -> None:
     """The whole command in a pseudo-terminal: the room paints, q quits, nothing is left."""
-    import pty
-    import select
-    import time
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVEGUARD")}
     env.update(TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="120", LINES="40")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: become `liveguard demo`
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "liveguard", "--lang", "en", "demo"], env)
-    seen = b""
-
-    def read_until(done: Callable[[bytes], bool], deadline_s: float = 60.0) -> None:
-        nonlocal seen
-        give_up = time.monotonic() + deadline_s
-        while not done(seen) and time.monotonic() < give_up:
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:  # the child is gone
-                    return
-                if not chunk:
-                    return
-                seen += chunk
-
-    try:
-        read_until(lambda out: b"Toko Demo" in out and b"TikTok Shop" in out)
-        assert b"Toko Demo" in seen, seen[-2000:]
-        os.write(fd, b"q")
-        read_until(lambda out: False, deadline_s=20.0)  # to the end of output
-    finally:
-        give_up = time.monotonic() + 20.0
-        waited, status = os.waitpid(pid, os.WNOHANG)
-        while waited == 0 and time.monotonic() < give_up:
-            time.sleep(0.05)  # polling for the exit, not timing anything
-            waited, status = os.waitpid(pid, os.WNOHANG)
-        if waited == 0:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail("liveguard demo did not exit after q")
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert b"Traceback" not in seen and b"unexpected error" not in seen
+    demo = PtySession([sys.executable, "-m", "liveguard", "--lang", "en", "demo"], env, ROOT)
+    painted = demo.read_until(lambda out: b"Toko Demo" in out and b"TikTok Shop" in out, 60.0)
+    if painted:
+        demo.send(b"q")
+    code = demo.wait(20.0)
+    assert painted, demo.seen[-2000:]
+    assert code == 0, (code, demo.seen[-2000:])
+    assert b"Traceback" not in demo.seen and b"unexpected error" not in demo.seen
     assert not list(tmp_path.glob("liveguard-demo-*"))

@@ -1,18 +1,22 @@
 """Disk full and read-only home: one clear line, no partial or temp files, nothing changed,
 and everything works again once space returns.
 
-A read-only state folder (chmod 0500) is tried for real when it takes effect; as root it
-does not, so the same faults are also injected in-process (tests/disk_fault_child.py gives
-``atomic_storage`` an ``os`` whose new files fail with ENOSPC or EROFS).
+A read-only state folder (chmod 0500) is tried for real: as root (where chmod does not bind)
+the command runs as the unprivileged user ``nobody`` through ``setpriv`` when the machine
+allows it, and the test says plainly when it cannot. The same faults are also injected
+in-process (tests/disk_fault_child.py gives ``atomic_storage`` an ``os`` whose new files fail
+with ENOSPC or EROFS).
 """
 
 from __future__ import annotations
 
 import os
-import stat
+import pwd
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,11 +52,14 @@ def env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
-def run(args: list[str], *, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], *, fault: str | None = None, user: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """The real command (or the fault-injecting child); ``user`` prefixes it, e.g. setpriv."""
     cmd = (
         [sys.executable, str(CHILD), fault, *args]
         if fault
-        else [sys.executable, "-m", "liveguard", *args]
+        else [*user, sys.executable, "-m", "liveguard", *args]
     )
     return subprocess.run(cmd, capture_output=True, text=True, env=env(), timeout=60)
 
@@ -100,27 +107,59 @@ def test_cli_on_a_disk_that_refuses_writes(
     assert state_bytes(state) != before
 
 
+def unprivileged() -> tuple[list[str], int] | str:
+    """How to run a command as a user chmod binds: ([], our uid) when we are not root, as
+    root (setpriv prefix, uid of ``nobody``) when that works here, else why it cannot."""
+    if os.geteuid() != 0:
+        return [], os.geteuid()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return "running as root and setpriv is not installed"
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        return "running as root and there is no user 'nobody'"
+    ids = [f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+    prefix = [setpriv, *ids]
+    probe = run(["--version"], user=prefix)
+    if probe.returncode != 0:
+        return f"running as root and 'nobody' cannot run this checkout: {probe.stderr.strip()}"
+    return prefix, nobody.pw_uid
+
+
 @pytest.fixture
-def read_only(seeded_home: Path) -> Iterator[Path]:
-    state = seeded_home / "state"
-    modes = {p: p.stat().st_mode for p in [state, *state.rglob("*")] if p.is_dir()}
-    for folder in modes:
+def read_only(seeded_home: Path) -> Iterator[tuple[Path, Path, list[str]]]:
+    """(home, its read-only state folder, the command prefix of a user chmod binds)."""
+    how = unprivileged()
+    if isinstance(how, str):
+        pytest.skip(f"a read-only folder cannot be tried for real here ({how})")
+    user, uid = how
+    # A home the other user can reach (pytest's tmp folders are root's own, mode 0700).
+    parent = Path(tempfile.mkdtemp(prefix="liveguard-ro-"))
+    parent.chmod(0o755)
+    home = Path(shutil.copytree(seeded_home, parent / "home"))
+    for path in [home, *home.rglob("*")]:
+        os.chown(path, uid, -1)
+    state = home / "state"
+    for folder in [p for p in [state, *state.rglob("*")] if p.is_dir()]:
         folder.chmod(0o500)
     try:
-        if os.access(state, os.W_OK):
-            pytest.skip("chmod has no effect here (root); the injected faults cover this")
-        yield state
+        yield home, state, user
     finally:
-        for folder, mode in modes.items():
-            folder.chmod(stat.S_IMODE(mode))
+        for folder in [p for p in [state, *state.rglob("*")] if p.is_dir()]:
+            folder.chmod(0o700)
+        shutil.rmtree(parent)
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_cli_on_a_read_only_state_folder(seeded_home: Path, read_only: Path, command: str) -> None:
-    before = state_bytes(read_only)
-    done = run(["--home", str(seeded_home), *COMMANDS[command]])
-    assert_one_clear_line(done, str(read_only))
-    assert state_bytes(read_only) == before
+def test_cli_on_a_read_only_state_folder(
+    read_only: tuple[Path, Path, list[str]], command: str
+) -> None:
+    home, state, user = read_only
+    before = state_bytes(state)
+    done = run(["--home", str(home), *COMMANDS[command]], user=user)
+    assert_one_clear_line(done, str(state))
+    assert state_bytes(state) == before
 
 
 # -- in-process: a clear error, then recovery -------------------------------------------------

@@ -168,3 +168,26 @@ async def test_background_loop_polls_and_stops(
     await asyncio.wait_for(got.wait(), 10)
     await sales.stop()
     assert sales.feeds()[0].state == "ok"
+
+
+async def test_a_feed_order_for_a_compacted_day_counts_once_in_its_history(
+    home: StateHome, clock: FixedClock, pool: HttpPool, server: LoopbackServer
+) -> None:
+    from datetime import timedelta
+
+    from liveguard.core.orders import Order
+    from liveguard.core.timekeeping import local_day
+
+    sales = service(home, clock, pool, server.url("/orders"))
+    old = clock.now() - timedelta(days=40)
+    old_day = local_day(old, sales.zone)
+    sales.orders.upsert_many([Order("shopee", "OLD1", old, 50_000)])
+    assert old_day in sales.maintain()  # folded into the month's history
+    late = [{"id": "OLD2", "created": old.isoformat(), "amount": 70_000, "status": "paid"}]
+    server.route("/orders", reply(json=late))
+    for _ in range(2):  # the same reply twice: counted once
+        view = await sales.poll_source(0)
+        assert view.state == "ok"
+    assert old_day not in sales.orders.days()  # no second copy of a compacted day
+    row = sales.today(old_day).channel("shopee")
+    assert row is not None and (row.orders, row.revenue) == (2, 120_000)

@@ -317,7 +317,12 @@ def test_a_one_megabyte_cell_in_xlsx(sales: SalesService, tmp_path: Path) -> Non
     samples = [Sample("B" * MB, "28/11/2026 19.30", "125.000", "Selesai")]
     path = write_shopee_xlsx(tmp_path / "huge.xlsx", samples)
     result = attempt(sales, path)
-    assert isinstance(result, ImportOutcome | str)
+    # the order id is refused in one line naming the row and column; nothing is written
+    assert isinstance(result, ImportOutcome), result
+    assert (result.rows_read, result.orders, result.written) == (1, 0, False)
+    assert [(e.row, e.text()) for e in result.rejected] == [
+        (2, "No. Pesanan: longer than 128 characters")
+    ]
 
 
 @pytest.mark.parametrize(

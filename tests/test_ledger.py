@@ -138,6 +138,24 @@ def test_summary_of_an_empty_shop_has_no_shares() -> None:
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)  # 21.00 WIB
 
 
+def test_an_order_is_stored_as_a_plain_document_and_read_back_whole() -> None:
+    wib = datetime(2026, 11, 28, 21, 5, tzinfo=WIB)
+    order = Order("tiktok", "577001", wib, 250_000, OrderStatus.RETURNED, "Completed", "import")
+    doc = order.to_doc()
+    assert doc == {
+        "channel": "tiktok", "id": "577001", "created": "2026-11-28T14:05:00+00:00",
+        "amount": 250_000, "status": "returned", "raw_status": "Completed", "source": "import",
+    }  # fmt: skip
+    assert Order.from_doc(doc) == order and Order.from_doc(doc).key == ("tiktok", "577001")
+    old = {k: v for k, v in doc.items() if k not in ("raw_status", "source")}
+    assert (Order.from_doc(old).raw_status, Order.from_doc(old).source) == ("", "manual")
+    assert Order("wa", "free", wib, 0).counts_as_sale  # a gift is still a paid order
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Order("wa", "x", datetime(2026, 11, 28, 21, 5), 1)
+    with pytest.raises(ValueError, match="must not be negative"):
+        Order("wa", "x", wib, -1)
+
+
 def _history(per_day: list[int], recent: int) -> list[Order]:
     orders = []
     for days_ago, count in enumerate([recent, *per_day]):
@@ -159,6 +177,18 @@ def test_collapse_against_the_same_hour_is_inferred() -> None:
 def test_normal_hour_is_not_inferred() -> None:
     recent, earlier = window_counts(_history([10] * 7, recent=6), "tiktok", NOW, DropRule())
     assert infer_drop("tiktok", recent, earlier, NOW) is None
+
+
+@pytest.mark.parametrize(("recent", "inferred"), [(0, True), (2, True), (3, False), (4, False)])
+def test_collapse_means_a_quarter_of_the_usual_hour_or_less(recent: int, inferred: bool) -> None:
+    """Usually 8 orders in this hour: 2 (a quarter) is a collapse, 3 or 4 is a slow hour."""
+    drop = infer_drop("tiktok", recent, [8] * 7, NOW)
+    assert (drop is not None) is inferred
+
+
+def test_the_usual_hour_needs_at_least_four_orders() -> None:
+    assert infer_drop("tiktok", 0, [4] * 7, NOW) is not None
+    assert infer_drop("tiktok", 0, [3, 4, 3, 4, 3, 4, 3], NOW) is None
 
 
 def test_quiet_shop_never_cries_wolf() -> None:
@@ -317,17 +347,21 @@ def _reference_window_counts(
     return recent, earlier
 
 
+# (microseconds after local midnight, channel, status, amount): one day's orders
+_DAY_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, _DAY_US - 1),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(list(OrderStatus)),
+        st.integers(0, 10**9),
+    ),
+    max_size=40,
+)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, _DAY_US - 1),
-            st.sampled_from(["a", "b"]),
-            st.sampled_from(list(OrderStatus)),
-            st.integers(0, 10**9),
-        ),
-        max_size=40,
-    ),
+    _DAY_ROWS,
     st.integers(0, _DAY_US - 1),
 )
 def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
@@ -341,6 +375,31 @@ def test_day_orders_tally_like_tally_orders_with_any_clock_cut(
     cut = _MIDNIGHT_WIB + timedelta(microseconds=cut_us)
     assert day.tally() == tally_orders(orders, WIB)
     assert day.tally(cut) == tally_orders(orders, WIB, before=cut.astimezone(WIB).time())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    _DAY_ROWS,
+    st.integers(-_HOUR_US, _DAY_US),
+    st.integers(-_HOUR_US, _DAY_US),
+)
+def test_revenue_between_sums_the_paid_orders_of_the_window(
+    rows: list[tuple[int, str, OrderStatus, int]], start_us: int, end_us: int
+) -> None:
+    orders = [
+        Order(channel, str(i), _MIDNIGHT_WIB + timedelta(microseconds=us), amount, status)
+        for i, (us, channel, status, amount) in enumerate(rows)
+    ]
+    start = _MIDNIGHT_WIB + timedelta(microseconds=start_us)
+    end = _MIDNIGHT_WIB + timedelta(microseconds=end_us)
+    expected: dict[str, int] = {}
+    for o in orders:
+        if start <= o.created < end and o.counts_as_sale and o.amount:
+            expected[o.channel] = expected.get(o.channel, 0) + o.amount
+    day = DayOrders.of(orders, WIB)
+    assert day.revenue_between(start, end) == expected
+    assert day.tally() == tally_orders(orders, WIB)  # tallies kept per cut stay right after it
+    assert day.tally() == day.tally() and day.tally() is not day.tally()
 
 
 _EDGES = st.sampled_from([0, 1, _HOUR_US - 1, _HOUR_US, _HOUR_US + 1, -1])
@@ -375,3 +434,17 @@ def test_window_counts_over_day_files_match_the_order_by_order_rule(
         expected = _reference_window_counts(orders, channel, now, rule)
         assert window_counts_of(days, channel, now, rule) == expected
         assert window_counts(orders, channel, now, rule) == expected
+
+
+@pytest.mark.parametrize("zone", [WIB, ZoneInfo("Europe/Berlin")])
+def test_day_orders_hours_across_midnight_and_clock_changes(zone: ZoneInfo) -> None:
+    """Rows past one local day, or a day whose clock changes (Berlin, 2026-03-29), take the
+    slow path per row and still land in their own local hour."""
+    orders = [
+        order("1", "2026-03-29 00:30", 1000, zone=zone),
+        order("2", "2026-03-29 03:30", 2000, zone=zone),
+        order("3", "2026-03-29 23:59", 3000, zone=zone),
+        order("4", "2026-03-30 00:10", 4000, zone=zone),
+    ]
+    assert DayOrders.of(orders, zone).tally() == tally_orders(orders, zone)
+    assert DayOrders.of(orders[:3], zone).tally() == tally_orders(orders[:3], zone)

@@ -20,6 +20,7 @@ from liveguard.core.timekeeping import (
     load_zone,
     local_day,
     parse_duration,
+    zone_abbreviation,
 )
 
 
@@ -99,6 +100,16 @@ def test_rupiah_is_written_the_official_way() -> None:
         (999, "Rp999", "Rp999"),
         (125_000_000, "Rp125 jt", "Rp125M"),
         (2_000_000_000, "Rp2 M", "Rp2B"),
+        # the edges of each unit, and what is truncated there
+        (0, "Rp0", "Rp0"),
+        (1_000, "Rp1 rb", "Rp1K"),
+        (99_999, "Rp99,9 rb", "Rp99.9K"),
+        (100_000, "Rp100 rb", "Rp100K"),
+        (999_999, "Rp999 rb", "Rp999K"),
+        (1_000_000, "Rp1 jt", "Rp1M"),
+        (-1_250_000, "-Rp1,2 jt", "-Rp1.2M"),
+        (1_000_000_000, "Rp1 M", "Rp1B"),
+        (2_500_000_000_000, "Rp2,5 T", "Rp2.5T"),
     ],
 )
 def test_compact_rupiah_never_overstates(amount: int, indonesian: str, english: str) -> None:
@@ -114,6 +125,20 @@ def test_times_are_written_with_a_dot_and_the_zone(zone: str, label: str, local_
     instant = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
     assert format_clock(instant, load_zone(zone)) == f"{local_hour}.00 {label}"
     assert hour_of(instant, load_zone(zone)) == local_hour
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Asia/Pontianak", "WIB"),
+        ("Asia/Ujung_Pandang", "WITA"),
+        ("Europe/Amsterdam", "CET"),  # outside Indonesia: what the zone database says
+        ("UTC", "UTC"),
+    ],
+)
+def test_zone_names(zone: str, label: str) -> None:
+    winter = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+    assert zone_abbreviation(load_zone(zone), winter) == label
 
 
 @pytest.mark.parametrize(
@@ -161,7 +186,19 @@ def test_bad_durations(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "en", "id_"),
-    [(45, "45 s", "45 dtk"), (720, "12 min", "12 mnt"), (11100, "3 h 5 min", "3 j 5 mnt")],
+    [
+        (45, "45 s", "45 dtk"),
+        (720, "12 min", "12 mnt"),
+        (11100, "3 h 5 min", "3 j 5 mnt"),
+        (-5, "0 s", "0 dtk"),  # a clock that went back never shows a negative time
+        (59, "59 s", "59 dtk"),
+        (60, "1 min", "1 mnt"),
+        (3599, "59 min", "59 mnt"),
+        (3600, "1 h", "1 j"),
+        (86399, "23 h 59 min", "23 j 59 mnt"),
+        (86400, "1 d", "1 hr"),
+        (90060, "1 d 1 h", "1 hr 1 j"),
+    ],
 )
 def test_durations_for_people(seconds: int, en: str, id_: str) -> None:
     assert format_duration(timedelta(seconds=seconds), "en") == en

@@ -27,6 +27,7 @@ from liveguard.ui.screens.planb_checklist import ChecklistScreen
 from liveguard.ui.screens.promotion_picker import PromotionPicker
 from tests.conftest import make_app, make_room
 from tests.servers import LoopbackServer, reply
+from tests.ui_helpers import OutageLooks
 
 UI = Path(liveguard.ui.__file__).parent
 
@@ -111,6 +112,7 @@ async def test_key_counts_down_and_the_same_key_or_esc_cancels(
     receiver: LoopbackServer, home: StateHome, clock: FixedClock
 ) -> None:
     app = make_app(home, clock, "en", ui_config(receiver.url("")))
+    looks = OutageLooks(app.room.planb)
     async with app.run_test(size=(120, 40)) as pilot:
         assert "ARMED · Shopee flash sale + WA" in region_text(app)
         await pilot.press("b")
@@ -123,7 +125,7 @@ async def test_key_counts_down_and_the_same_key_or_esc_cancels(
         await pilot.press("b")
         assert app.room.planb.view().state == "armed"
         clock.advance(timedelta(seconds=30))
-        await pilot.pause(0.1)
+        await looks.more(pilot)  # the loop ran past where the countdown would have ended
     assert receiver.requests == []
 
 
@@ -332,10 +334,11 @@ async def test_a_long_live_outage_starts_the_armed_promotion_when_opted_in(
         config, alerts=replace(config.alerts, auto_activate_after=timedelta(minutes=5))
     )
     app = make_app(home, clock, "en", config)
+    looks = OutageLooks(app.room.planb)
     async with app.run_test(size=(120, 40)) as pilot:
         app.room.status.declare("tiktok", "down", "cannot go live", who="ani")
         clock.advance(timedelta(minutes=4))
-        await pilot.pause(0.6)  # a turn of the Plan B loop: not yet
+        await looks.more(pilot)  # the loop saw the outage at 4 minutes: not yet
         assert app.room.planb.view().state == "armed"
         clock.advance(timedelta(minutes=1))
         await until(pilot, lambda: app.room.planb.view().state == "pending")
@@ -343,7 +346,7 @@ async def test_a_long_live_outage_starts_the_armed_promotion_when_opted_in(
         assert view.reason == "auto: TikTok Shop down since 21.00 WIB" and view.channel == "tiktok"
         await pilot.press("escape")  # the countdown still lets the seller say no
         assert app.room.planb.view().state == "armed"
-        await pilot.pause(0.6)
+        await looks.more(pilot)
         assert app.room.planb.view().state == "armed"  # and the same outage does not fire again
     assert receiver.requests == []
 

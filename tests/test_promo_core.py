@@ -15,6 +15,7 @@ from liveguard.core.promotion import (
     Switch,
     TemplateValues,
     TransitionError,
+    arm,
     cancel,
     decide,
     entries_for,
@@ -79,6 +80,36 @@ def test_grace_zero_activates_at_once_and_key_again_deactivates_with_grace() -> 
         press(deactivating, PROMO, NOW, token="y", actor="ani")
 
 
+def test_cancel_and_arm_keep_only_what_the_next_state_needs() -> None:
+    later = NOW + timedelta(seconds=3)
+    pending = press(Switch(promotion="plan-b"), PROMO, NOW, token="t", actor="ani", reason="x")
+    assert pending.countdown(NOW) == 5.0 and pending.countdown(later) == 2.0
+    assert pending.countdown(NOW + timedelta(minutes=1)) == 0.0
+    # a cancelled countdown forgets the activation: back to armed, by whoever pressed
+    assert cancel(pending, later) == Switch(promotion="plan-b", since=later, actor="ani")
+    active = Switch("plan-b", "active", "A1", "TikTok down", "tiktok", "ani", NOW, None, NOW)
+    stopping = press(active, PROMO, NOW, token="t", actor="budi")
+    assert (stopping.phase, stopping.due, stopping.actor) == (
+        "pending_off",
+        NOW + PROMO.grace,
+        "budi",
+    )
+    assert stopping.countdown(NOW) == 5.0 and active.countdown(NOW) is None
+    kept = cancel(stopping, later)  # keep Plan B running: the activation stays whole
+    assert kept == Switch(
+        "plan-b", "activating", "A1", "TikTok down", "tiktok", "budi", later, None, NOW
+    )
+    with pytest.raises(TransitionError) as nothing:
+        cancel(active, later)
+    assert nothing.value.key == "planb.error.nothing_to_cancel"
+    assert arm(Switch(promotion="plan-b"), "wa-only", later, "ani") == Switch(
+        promotion="wa-only", since=later, actor="ani"
+    )
+    with pytest.raises(TransitionError) as busy:
+        arm(active, "wa-only", later, "ani")
+    assert (busy.value.key, busy.value.params) == ("planb.error.arm_busy", {"promotion": "plan-b"})
+
+
 def test_switch_round_trips_through_json() -> None:
     sw = press(Switch(promotion="plan-b"), PROMO, NOW, token="t", actor="ani", reason="r")
     assert Switch.from_dict(json.loads(json.dumps(sw.to_dict()))) == sw
@@ -112,7 +143,9 @@ def test_decide_retries_only_what_may_pass_later(
 
 def test_retry_delays_grow_with_bounded_jitter_and_give_up() -> None:
     delays = [decide(n, http_status=500, jitter=0.5).delay_s for n in range(1, MAX_ATTEMPTS)]
-    assert delays == list(RETRY_DELAYS_S)
+    # the schedule the README promises, written out (not the constant compared with itself)
+    assert delays == [1, 2, 5, 10, 30, 60, 120, 300]
+    assert MAX_ATTEMPTS == 9 and RETRY_DELAYS_S == (1, 2, 5, 10, 30, 60, 120, 300)
     low = decide(1, http_status=500, jitter=0.0).delay_s
     high = decide(1, http_status=500, jitter=0.999).delay_s
     assert 0.75 <= low < high < 1.25

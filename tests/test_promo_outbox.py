@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -19,10 +19,12 @@ from liveguard.adapters.config_file import parse_config
 from liveguard.adapters.promotion_store import PromotionStore
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Config
+from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.promotion import MAX_ATTEMPTS
-from liveguard.core.timekeeping import FixedClock
+from liveguard.core.timekeeping import FixedClock, load_zone, local_day
 from liveguard.core.webhook_signing import verify
-from liveguard.service.planb import PlanBService, TransitionError
+from liveguard.service.planb import ImpactRow, PlanBService, TransitionError, orders_impact
+from tests.conftest import EVENING
 from tests.servers import LoopbackServer, close_at_once, hang, reply, sequence
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -284,6 +286,55 @@ async def test_deactivation_runs_the_undo_and_rearms(
     assert rested.state == "armed"
     assert rested.activated_at is not None and rested.deactivated_at is not None  # for impact
     assert h.slept == [5.0]
+
+
+async def test_stopping_cancels_the_start_actions_not_yet_delivered(
+    receiver: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    """A start webhook still retrying when the seller stops Plan B must never go out again
+    (it would restart the flash sale after its undo)."""
+    receiver.route("/start", reply(503))
+    h = Harness(plan_config(receiver.url("")), home, clock)
+    try:
+        h.service.press(reason="TikTok down")
+        await h.service.step()  # the first attempt fails: the start action is retrying
+        assert len(hits(receiver, "/start")) == 1
+        assert h.service.view().actions[0].status == "retrying"
+        h.service.press()  # stop (grace 0: at once)
+        await h.service.drain()
+        clock.advance(timedelta(hours=1))  # long past every retry the schedule had left
+        await h.service.drain()
+    finally:
+        await h.service.aclose()
+    assert len(hits(receiver, "/start")) == 1
+    assert len(hits(receiver, "/end")) == 1
+    assert h.service.view().state == "armed"
+    entries = PromotionStore(home).load().entries
+    assert [(e.step, e.status) for e in entries if e.kind == "webhook"] == [
+        ("do", "cancelled"),
+        ("undo", "delivered"),
+    ]
+
+
+def test_impact_counts_paid_sales_since_the_start_against_the_same_window_yesterday() -> None:
+    zone = load_zone("Asia/Jakarta")
+    start = EVENING
+    end = start + timedelta(hours=2)
+    orders = [
+        Order("shopee", "now", start + timedelta(minutes=10), 100_000),
+        Order("shopee", "gone", start + timedelta(minutes=20), 70_000, OrderStatus.CANCELLED),
+        Order("shopee", "back", start + timedelta(minutes=30), 60_000, OrderStatus.RETURNED),
+        Order("shopee", "unpaid", start + timedelta(minutes=40), 50_000, OrderStatus.UNPAID),
+        Order("shopee", "before", start - timedelta(minutes=5), 5_000),
+        Order("shopee", "yday", start - timedelta(days=1) + timedelta(minutes=10), 40_000),
+        Order("shopee", "week", start - timedelta(days=7) + timedelta(minutes=10), 999_000),
+    ]
+
+    def day_orders(day: date) -> list[Order]:
+        return [o for o in orders if local_day(o.created, zone) == day]
+
+    rows = orders_impact(day_orders, zone, ["tiktok", "shopee"])(start, end)
+    assert rows == [ImpactRow("tiktok", 0, 0), ImpactRow("shopee", 100_000, 40_000)]
 
 
 async def test_cancel_during_grace_sends_nothing(

@@ -41,13 +41,48 @@ def spawn(home: Path, round_no: int, export: Path, *extra: str) -> subprocess.Po
     )  # fmt: skip
 
 
-def small_export(folder: Path) -> Path:
-    now = datetime.now(UTC) - timedelta(minutes=30)
+EXPORT_ORDERS = 20
+
+
+def small_export(folder: Path, round_no: int) -> Path:
+    """A TikTok export of this round's own orders, so each round's first import writes."""
+    start = datetime.now(UTC).astimezone(load_zone("Asia/Jakarta")) - timedelta(minutes=30)
     samples = [
-        Sample(f"TT{n:04d}", "Completed", now + timedelta(minutes=n), 75_000 + n * 1000)
-        for n in range(20)
+        Sample(
+            export_id(round_no, n),
+            (start + timedelta(minutes=n)).strftime("%d/%m/%Y %H:%M:%S"),
+            str(75_000 + n * 1000),
+            "Completed",
+        )
+        for n in range(EXPORT_ORDERS)
     ]
-    return write_tiktok_csv(folder / "tiktok-export.csv", samples)
+    return write_tiktok_csv(folder / f"tiktok-export-{round_no}.csv", samples)
+
+
+def export_id(round_no: int, n: int) -> str:
+    return f"TT{round_no:03d}{n:03d}"
+
+
+KILL_AFTER: list[tuple[str, tuple[float, float]]] = [
+    ("UP", (0.05, 1.5)),
+    ("IMPORTING", (0.0, 0.05)),
+    ("IMPORT", (0.0, 0.3)),
+]
+
+
+def read_until(child: subprocess.Popen[str], prefix: str) -> list[str]:
+    """The child's lines up to and including the first that starts with ``prefix``."""
+    assert child.stdout is not None
+    lines: list[str] = []
+    if prefix == "UP":
+        return lines
+    while not (lines and lines[-1].startswith(prefix + " ")):
+        line = child.stdout.readline()
+        assert line, (
+            f"the child ended before {prefix}: {child.stderr.read() if child.stderr else ''}"
+        )
+        lines.append(line.strip())
+    return lines
 
 
 def check_home(home_dir: Path, acked: set[str]) -> None:
@@ -68,34 +103,40 @@ def test_kill_9_while_the_control_room_runs_the_demo(tmp_path: Path, big: bool) 
     rng = random.Random(20250830)
     home = tmp_path / "home"
     home.mkdir()
-    export = small_export(tmp_path)
     acked: set[str] = set()
     presses = imports = 0
     with DemoWorld(speed=SPEED) as world:
         world.write_config(home / "liveguard.toml")
         for round_no in range(rounds):
-            child = spawn(home, round_no, export)
+            child = spawn(home, round_no, small_export(tmp_path, round_no))
             assert child.stdout is not None
             first = child.stdout.readline().strip()
             assert first == "UP", (first, child.stderr.read() if child.stderr else "")
-            time.sleep(rng.uniform(0.05, 1.5))  # a random instant, not a timing assertion
+            # Every third round the kill lands just after an import starts, the one after it
+            # once an import has returned; otherwise at a random instant (not a timing test).
+            target, delay = KILL_AFTER[round_no % len(KILL_AFTER)]
+            seen = read_until(child, target)
+            time.sleep(rng.uniform(*delay))
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=30)
-            for line in child.stdout.read().splitlines():
+            for line in seen + child.stdout.read().splitlines():
                 kind, _, rest = line.partition(" ")
                 if kind == "ORDER":
                     acked.add(rest)
                 presses += kind == "PRESS"
-                imports += kind == "IMPORT"
+                if kind == "IMPORT" and int(rest) > 0:  # this import wrote the round's orders
+                    imports += 1
+                    acked.update(export_id(round_no, n) for n in range(EXPORT_ORDERS))
             check_home(home, acked)
         # One clean run lets the outbox finish what the kills interrupted.
-        drain = spawn(home, rounds, export, "--drain", "4")
+        drain = spawn(home, rounds, small_export(tmp_path, rounds), "--drain", "4")
         _, err = drain.communicate(timeout=120)
         assert drain.returncode == 0, err[-2000:]
         check_home(home, acked)
         received = world.shop.received()
 
     assert acked and presses, "the child never got going: the test would prove nothing"
+    assert imports, "no import wrote its orders before a kill: the test would prove nothing"
     assert received, "no webhook reached the receiver"
     bodies: dict[str, set[str]] = defaultdict(set)
     for request in received:

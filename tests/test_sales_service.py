@@ -12,7 +12,7 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.ledger import ChangeKind
 from liveguard.core.timekeeping import FixedClock
 from liveguard.service.sales import SaleInputError, SalesService
-from tests.fixtures_sales import shop_config
+from tests.fixtures_sales import PLAN_B_SHOP, shop_config
 
 
 def make(home: StateHome, clock: FixedClock, zone: str = "Asia/Jakarta") -> SalesService:
@@ -210,3 +210,35 @@ def test_today_matches_the_order_by_order_tally_of_each_day(
     )
     assert sales.today() == expected
     assert sales.today() == expected  # from the cached rows
+
+
+def test_plan_b_impact_counts_paid_sales_since_activation_against_yesterday(
+    home: StateHome, clock: FixedClock
+) -> None:
+    from liveguard.core.orders import Order, OrderStatus
+    from tests.conftest import make_room
+
+    room = make_room(home, clock, "en", parse_config(PLAN_B_SHOP, "liveguard.toml", environ={}))
+    room.planb.press(reason="test")
+    room.planb.advance()
+    start = clock.now()
+    at = [start - timedelta(minutes=1), start, start + timedelta(minutes=30)]
+    orders = [
+        Order("tiktok", "before", at[0], 1_000),
+        Order("tiktok", "t1", at[1], 20_000),
+        Order("shopee", "s1", at[2], 30_000),
+        Order("shopee", "gone", at[2], 99_000, OrderStatus.CANCELLED),
+        Order("tiktok", "y1", at[1] - timedelta(days=1, seconds=-1), 5_000),
+        Order("tiktok", "late", at[2] + timedelta(hours=2) - timedelta(days=1), 7_000),
+    ]
+    room.sales.orders.upsert_many(orders)
+    clock.advance(timedelta(hours=1))
+    impact = room.planb.view().impact
+    assert impact is not None
+    assert [(r.channel, r.since_activation, r.same_window_yesterday) for r in impact] == [
+        ("tiktok", 20_000, 5_000),
+        ("shopee", 30_000, 0),
+    ]
+    room.sales.add_sale("tiktok", "3000", at=clock.now() - timedelta(minutes=1))  # rows follow
+    impact = room.planb.view().impact
+    assert impact is not None and impact[0].since_activation == 23_000

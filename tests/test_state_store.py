@@ -40,6 +40,52 @@ def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
 
 
+def record_syncs(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[str]:
+    """Every fsync (of a file, of ``folder``, of another folder) and rename, in order."""
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode):
+            events.append("file")
+        elif folder.exists() and st.st_ino == folder.stat().st_ino:
+            events.append("folder")
+        else:
+            events.append("other folder")
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return events
+
+
+@pytest.mark.skipif(not POSIX, reason="folders can be fsynced on POSIX only")
+def test_a_write_fsyncs_the_file_before_the_rename_and_the_folder_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the folder fsync a power cut may forget the rename, i.e. the new file."""
+    events = record_syncs(monkeypatch, tmp_path)
+    atomic_write_bytes(tmp_path / "x.json", b"new")
+    assert events == ["file", "rename", "folder"]
+
+
+@pytest.mark.skipif(not POSIX, reason="folders can be fsynced on POSIX only")
+def test_an_import_fsyncs_the_orders_folder_after_its_last_rename(
+    home: StateHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))  # the orders folder exists from here on
+    events = record_syncs(monkeypatch, home.dir / "orders")
+    store.upsert_many([order(n * 24 * 60) for n in range(3)])
+    assert events.count("rename") == 3 and events.count("folder") == 1
+    assert events[-1] == "folder"
+
+
 @pytest.mark.skipif(not POSIX, reason="file modes are POSIX")
 def test_state_files_are_owner_only(home: StateHome) -> None:
     OrderStore(home, WIB).upsert(order(1))
@@ -246,8 +292,8 @@ def test_two_processes_writing_at_once_lose_nothing(paths: Paths, clock: FixedCl
 def _all_orders(home: StateHome) -> list[Order]:
     store = OrderStore(home, WIB)
     out: list[Order] = []
-    for path in sorted((home.dir / "orders").glob("*.json")):
-        out.extend(store.day_orders(datetime.fromisoformat(path.stem).date()))
+    for day in store.days():
+        out.extend(store.day_orders(day))
     return out
 
 
@@ -316,8 +362,9 @@ def test_a_failed_write_changes_nothing_and_leaves_no_temp(
 def test_a_batch_over_many_days_syncs_the_folder_once_after_every_file_is_in_place(
     home: StateHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each day file is still temp + fsync + rename; the orders folder is fsynced once, after
-    the batch's last rename and before upsert_many returns (so the import is durable)."""
+    """Each file is still temp + fsync + rename (a new day whole, an existing day one small
+    segment); the orders folder is fsynced once, after the batch's last rename and before
+    upsert_many returns (so the import is durable)."""
     from liveguard.adapters import atomic_storage, order_store
 
     store = OrderStore(home, WIB)
@@ -336,7 +383,8 @@ def test_a_batch_over_many_days_syncs_the_folder_once_after_every_file_is_in_pla
     assert store.upsert_many(batch) == ["added"] * 5 + ["unchanged"]
     assert per_file == []  # no folder sync per file …
     days = [f"2026-{m}.json" for m in ("11-28", "11-29", "11-30", "12-01", "12-02")]
-    assert synced == [days]  # … one, when every day file was renamed into place, no temp left
+    # … one, when every file was renamed into place, no temp left
+    assert synced == [["2026-11-28.000001.json", *days]]
     first_day = order(1).created.astimezone(WIB).date()
     assert {o.order_id for o in store.day_orders(first_day)} == {"o0", "o1"}
     assert store.upsert_many(batch) == ["unchanged"] * 6
@@ -353,9 +401,9 @@ def test_the_day_index_follows_the_file_and_closed_days_are_not_kept_parsed(
     assert store.day_index(today).tally()["tiktok"].total_cancelled == 1
     assert store.day_index(today) is store.day_index(today)  # unchanged file: not re-read
     assert len(store.day_index(yesterday)) == 1
-    day_files = {p.name for p in home._dbs}
-    assert f"{today}.json" in day_files  # today stays parsed: it is written all day
-    assert f"{yesterday}.json" not in day_files  # a closed day keeps only its small rows
+    assert store._indexes[today].docs is not None  # today stays parsed: it is written all day
+    assert store._indexes[yesterday].docs is None  # a closed day keeps only its small rows
+    assert f"{yesterday}.json" not in {p.name for p in home._dbs}
     subprocess.run(  # another liveguard adds an order to today's file
         [sys.executable, "-c", _WRITE_ONE, str(paths.state.parent)],
         check=True,
@@ -377,3 +425,74 @@ def test_only_recent_day_rows_stay_in_memory(home: StateHome) -> None:
         assert len(store.day_index((order(-n * 24 * 60).created.astimezone(WIB)).date())) == 1
     assert len(store._indexes) == 16  # the oldest days were let go
     assert min(store._indexes) == order(-15 * 24 * 60).created.astimezone(WIB).date()
+
+
+def test_a_busy_day_is_written_as_small_segments_and_folded_when_they_pile_up(
+    home: StateHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liveguard.adapters import order_store
+
+    monkeypatch.setattr(order_store, "MAX_SEGMENTS", 4)
+    store = OrderStore(home, WIB)
+    day = order(1).created.astimezone(WIB).date()
+    folder = home.dir / "orders"
+    store.upsert(order(1))  # a new day: the day file itself
+    assert sorted(p.name for p in folder.iterdir()) == [f"{day}.json"]
+    day_file = (folder / f"{day}.json").read_bytes()
+    assert store.upsert_many([order(2), order(1, amount=9)]) == ["added", "updated"]
+    assert store.upsert(order(3)) == "added"
+    assert (folder / f"{day}.json").read_bytes() == day_file  # the day file was not rewritten
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"{day}.000001.json",
+        f"{day}.000002.json",
+        f"{day}.json",
+    ]
+    fresh = OrderStore(home, WIB)  # another reader sees the day file and its segments laid over
+    assert {o.order_id: o.amount for o in fresh.day_orders(day)} == {
+        "o1": 9,
+        "o2": 50_000,
+        "o3": 50_000,
+    }
+    assert store.upsert(order(4)) == "added"
+    assert len(list(folder.iterdir())) == 4  # at most MAX_SEGMENTS - 1 segments …
+    assert store.upsert(order(5)) == "added"  # … the next write folds them into the day file
+    assert sorted(p.name for p in folder.iterdir()) == [f"{day}.json"]
+    assert len(fresh.day_index(day)) == 5
+    assert store.upsert(order(6)) == "added"
+    assert store.fold_closed_days(day) == []  # today is left to the writes
+    assert store.fold_closed_days(day + timedelta(days=1)) == [day]  # at rollover
+    assert sorted(p.name for p in folder.iterdir()) == [f"{day}.json"]
+    stored = json.loads((folder / f"{day}.json").read_text())["orders"]
+    assert sorted(d["id"] for d in stored.values()) == ["o1", "o2", "o3", "o4", "o5", "o6"]
+
+
+def test_a_segment_left_after_a_fold_counts_once_and_compaction_keeps_the_whole_day(
+    home: StateHome,
+) -> None:
+    """A crash after the fold's rename but before its segments were deleted leaves segments
+    already in the day file: laid over again they change nothing."""
+    store = OrderStore(home, WIB)
+    day = order(1).created.astimezone(WIB).date()
+    folder = home.dir / "orders"
+    store.upsert(order(1))
+    store.upsert(order(2, amount=7))
+    segment = folder / f"{day}.000001.json"
+    kept = segment.read_bytes()
+    store.fold(day)
+    segment.write_bytes(kept)  # as if the crash came before the delete
+    fresh = OrderStore(home, WIB)
+    assert {o.order_id: o.amount for o in fresh.day_orders(day)} == {"o1": 50_000, "o2": 7}
+    assert fresh.upsert(order(2, amount=7)) == "unchanged"
+    with home.writing():
+        fresh.drop_day(day)  # folds first, deletes the day file last
+    assert list(folder.iterdir()) == []
+    assert fresh.days() == []
+
+
+def test_an_amount_past_64_bits_is_still_written(home: StateHome) -> None:
+    store = OrderStore(home, WIB)
+    store.upsert(order(1))
+    assert store.upsert_many([order(2, amount=10**20), order(3, amount=7)]) == ["added"] * 2
+    fresh = OrderStore(home, WIB)
+    day = order(1).created.astimezone(WIB).date()
+    assert {o.order_id: o.amount for o in fresh.day_orders(day)}["o2"] == 10**20

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from liveguard.adapters.order_store import OrderStore
+from liveguard.adapters.paths import Paths
+from liveguard.adapters.state_home import StateHome
+from liveguard.core.orders import Order
+from liveguard.core.timekeeping import SystemClock, load_zone
 from tests.cli_runner import run_liveguard
 from tests.servers import LoopbackServer, closed_port, reply
 
@@ -96,6 +102,30 @@ def test_status_live_channel_down_exits_2_at_once(tmp_path: Path, server: Loopba
     assert "DOWN" in line and "status 503 (expected 200)" in line
 
 
+def test_status_json_carries_the_collapse_suggestion(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Shopee usually sells 10 orders in this hour and sold 1: the probe's UP stands, with
+    the suggestion next to it (never DOWN by itself)."""
+    write_config(tmp_path, server)
+    now = datetime.now(UTC)
+    orders = [Order("shopee", "last-hour", now - timedelta(minutes=10), 10_000)]
+    for days_ago in range(1, 8):
+        at = now - timedelta(days=days_ago, minutes=10)
+        orders += [Order("shopee", f"d{days_ago}-{n}", at, 10_000) for n in range(10)]
+    home = StateHome(Paths.resolve(home=str(tmp_path)), SystemClock()).open()
+    try:
+        OrderStore(home, load_zone("Asia/Jakarta")).upsert_many(orders)
+    finally:
+        home.close()
+    result = run(tmp_path, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    got = channels(result)
+    assert got["shopee"]["state"] == "up"
+    assert got["shopee"]["suggestion"] == "1 orders in the last hour (usually 10)"
+    assert "suggestion" not in got["tiktok"]
+
+
 def test_status_degraded_1_and_unknown_3(tmp_path: Path, server: LoopbackServer) -> None:
     write_config(tmp_path, server)
     text = (tmp_path / "liveguard.toml").read_text()
@@ -126,8 +156,8 @@ def test_mark_down_overrides_probes_and_clear_returns_to_them(
     assert (got["state"], got["source"], got["reason"]) == ("down", "declared", "LIVE button fails")
     assert got["declared_by"]
     log = run(tmp_path, "log", "--json")
-    if log.returncode == 0:  # the audit log command belongs to Plan B's work
-        assert any(e["kind"] == "status.mark" for e in json.loads(log.stdout))
+    assert log.returncode == 0, log.stderr
+    assert any(e["kind"] == "status.mark" for e in json.loads(log.stdout))
     assert run(tmp_path, "mark", "tiktok", "clear").returncode == 0
     status = run(tmp_path, "status", "--json")
     assert status.returncode == 0

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from liveguard.core.config import Alerts, Channel, Check
 from liveguard.core.expectations import Observed, evaluate, parse_expectation
 from liveguard.core.status import (
+    Beat,
+    CheckTrack,
     Declaration,
     Outage,
     ProbeResult,
@@ -195,6 +197,39 @@ def test_inference_only_suggests_and_never_says_down() -> None:
     b.record("tiktok", 0, result(State.UP, 1))
     assert b.status("tiktok").source is Source.PROBE
     assert b.status("tiktok").suggestion  # still shown next to the probe's word
+
+
+# -- what is stored ----------------------------------------------------------------------
+def test_status_records_are_stored_as_plain_documents_and_read_back_whole() -> None:
+    wib = at(5).astimezone(JAKARTA)  # stored in UTC whatever zone it came in
+    track = CheckTrack(State.PENDING, State.UP, wib, "status 503", 120, 2, 0, at(4), True)
+    assert track.to_doc() == {
+        "state": "pending", "settled": "up", "since": "2026-11-28T13:05:00+00:00",
+        "reason": "status 503", "latency_ms": 120, "failures": 2, "successes": 0,
+        "run_start": "2026-11-28T13:04:00+00:00", "answered": True,
+    }  # fmt: skip
+    assert CheckTrack.from_doc(track.to_doc()) == track
+    assert CheckTrack.from_doc({"state": "up", "settled": "up"}) == CheckTrack(State.UP, State.UP)
+    declared = Declaration(State.DOWN, "ani", wib, "LIVE button fails")
+    assert declared.to_doc() == {
+        "state": "down", "who": "ani", "at": "2026-11-28T13:05:00+00:00",
+        "reason": "LIVE button fails",
+    }  # fmt: skip
+    assert Declaration.from_doc(declared.to_doc()) == declared
+    assert Declaration.from_doc({"state": "up", "who": "ani", "at": wib.isoformat()}).reason == ""
+    closed = Outage("tiktok", wib, at(17), Source.PROBE, "timed out")
+    assert closed.to_doc() == {
+        "channel": "tiktok", "start": "2026-11-28T13:05:00+00:00",
+        "end": "2026-11-28T13:17:00+00:00", "source": "probe", "reason": "timed out",
+        "duration_s": 720,
+    }  # fmt: skip
+    assert Outage.from_doc(closed.to_doc()) == closed
+    still_open = Outage("tiktok", wib, None, Source.DECLARED, "")
+    assert "duration_s" not in still_open.to_doc() and still_open.to_doc()["end"] is None
+    assert Outage.from_doc(still_open.to_doc()) == still_open
+    beat = Beat(wib, State.DEGRADED, 3100)
+    assert beat.to_doc() == ["2026-11-28T13:05:00+00:00", "degraded", 3100]
+    assert Beat.from_doc(beat.to_doc()) == beat
 
 
 # -- uptime ------------------------------------------------------------------------------

@@ -155,6 +155,17 @@ async def test_check_once_needs_no_failures_in_a_row_and_keeps_declarations(
     assert exit_code(list(statuses.values())) == 2
 
 
+def test_only_live_channels_that_are_down_count_for_plan_b(
+    server: LoopbackServer, home: StateHome, clock: FixedClock
+) -> None:
+    """Auto-activation takes its outages from here: a channel that is not live never fires it."""
+    service = StatusService(config_for(server), home, clock)
+    service.declare("wa", "down", "no signal", who="ani")
+    assert service.down_live() == []
+    service.declare("tiktok", "down", "LIVE button fails", who="ani")
+    assert service.down_live() == [("tiktok", "TikTok Shop", clock.now())]
+
+
 def test_exit_codes(server: LoopbackServer, home: StateHome, clock: FixedClock) -> None:
     service = StatusService(config_for(server, fails=1), home, clock)
     book = service.book

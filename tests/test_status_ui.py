@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 
+import liveguard.service.sales as sales_service
 import liveguard.ui.app as ui_app
 from liveguard.adapters.probes import CheckJob
 from liveguard.adapters.state_home import StateHome
 from liveguard.adapters.status_store import StatusStore
 from liveguard.core.config import Alerts, Channel, Check, Config
+from liveguard.core.orders import Order
 from liveguard.core.status import ProbeResult, Source, State
 from liveguard.core.timekeeping import FixedClock
 from liveguard.i18n import Catalog
@@ -24,6 +26,7 @@ from liveguard.ui.screens.outages import OutagesScreen
 from liveguard.ui.screens.status_declare import DeclareScreen
 from tests.conftest import make_app, starter_config
 from tests.servers import LoopbackServer, hang, reply
+from tests.ui_helpers import screen_text, until
 
 SIZES = [(80, 24), (120, 40)]
 UI = Path(ui_app.__file__).parent
@@ -284,3 +287,26 @@ async def test_real_probes_reach_the_screen_while_it_keeps_running(
                 await pilot.pause(0.01)
             assert banner.display
             assert "status 503 (expected < 400)" in str(banner.render())
+
+
+async def test_a_sales_collapse_reaches_the_live_status_region(
+    home: StateHome,
+    clock: FixedClock,
+    quiet_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shopee usually sells 10 orders in this hour and sold 1: the region says so."""
+    monkeypatch.setattr(sales_service, "INFER_FIRST_AFTER_S", 0.0, raising=False)
+    app = status_app(home, clock, quiet_server.url("/live"))
+    now = clock.now()
+    orders = [Order("shopee", "last-hour", now - timedelta(minutes=10), 10_000)]
+    for days_ago in range(1, 8):
+        at = now - timedelta(days=days_ago, minutes=10)
+        orders += [Order("shopee", f"d{days_ago}-{n}", at, 10_000) for n in range(10)]
+    app.room.sales.orders.upsert_many(orders)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await until(
+            pilot,
+            "the collapse suggestion in Live status",
+            lambda: "sales look low: 1 orders in the last hour" in screen_text(app),
+        )

@@ -138,11 +138,15 @@ class AtomicJSONStorage(Storage):
         self._cache, self._signature = data, signature
         return data
 
-    def write(self, data: dict[str, Any], *, sync_folder: bool = True) -> None:
+    def write(
+        self, data: dict[str, Any], *, sync_folder: bool = True, payload: bytes | None = None
+    ) -> None:
+        """Replace the file with ``data`` (``payload``: ``data`` already serialised)."""
         try:
-            payload = json.dumps(
-                data, ensure_ascii=False, separators=(",", ":"), check_circular=False
-            ).encode()  # JSON-loaded data has no cycles; skipping the check is ~6 % faster
+            if payload is None:
+                payload = json.dumps(
+                    data, ensure_ascii=False, separators=(",", ":"), check_circular=False
+                ).encode()  # JSON-loaded data has no cycles; skipping the check is ~6 % faster
             atomic_write_bytes(self.path, payload, sync_folder=sync_folder)
         except BaseException:
             # TinyDB mutates the cached dict before calling write; on failure drop it so the

@@ -7,6 +7,7 @@ readable reason, and the caller keeps what it already knew (the feed shows as st
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
@@ -72,7 +73,8 @@ async def fetch_orders(
         raise FeedError(f"status {reply.status} (expected 2xx)")
     if reply.truncated:
         raise FeedError("reply too large")
-    return parse_feed(reply.body, source, zone)
+    # A page of hundreds of orders takes milliseconds to read: not on the event loop.
+    return await asyncio.to_thread(parse_feed, reply.body, source, zone)
 
 
 def parse_feed(body: bytes, source: OrderSource, zone: tzinfo) -> list[Order]:

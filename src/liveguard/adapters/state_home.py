@@ -240,6 +240,10 @@ class StateHome:
         if version != meta["schema"]:
             storage.write(raw)
 
+    def move_aside(self, path: Path, why: str) -> None:
+        """Set an unreadable state file aside (never deleted) and tell the seller once."""
+        self._move_aside(path, why)
+
     def _move_aside(self, path: Path, why: str) -> None:
         stamp = self.clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = path.with_name(f"{path.name}.corrupt-{stamp}")

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven control room for small online sellers: live-feature "
         "status per channel, today's sales, and a one-key Plan B.",
         epilog="Without a command, opens the control room. Files: --home DIR or LIVEGUARD_HOME "
-        "puts config, state and logs in one folder.",
+        "puts config, state and logs in one folder. Every command, option, exit code, JSON "
+        "shape and config key: docs/reference.md in the liveguard source.",
     )
     parser.add_argument("--version", action="version", version=f"liveguard {__version__}")
     parser.add_argument(

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         dest="promo_command", metavar="ACTION", parser_class=type(promo), required=True
     )
     listing = actions.add_parser("list", help="every prepared promotion and its state")
-    listing.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
+    listing.add_argument("--json", action="store_true", help="print JSON (docs/reference.md)")
     listing.set_defaults(func=run_list)
 
     activate = actions.add_parser(
@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
     readiness_commands.register(actions)
 
     log = sub.add_parser("log", help="the audit log, newest last")
-    log.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
+    log.add_argument("--json", action="store_true", help="print JSON (docs/reference.md)")
     log.add_argument(
         "--limit",
         type=_positive,

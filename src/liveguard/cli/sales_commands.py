@@ -1,4 +1,4 @@
-"""``liveguard sale add``, ``liveguard import`` and ``liveguard today`` (see interface.md)."""
+"""``liveguard sale add``, ``liveguard import`` and ``liveguard today`` (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def register(sub: Any) -> None:
     )
     imp.add_argument("--channel", metavar="ID", help="the channel these orders belong to")
     imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    imp.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
+    imp.add_argument("--json", action="store_true", help="print JSON (docs/reference.md)")
     imp.add_argument(
         "--skip-bad-rows", action="store_true", help="import the good orders, skip bad rows"
     )
@@ -79,7 +79,7 @@ def register(sub: Any) -> None:
     imp.set_defaults(func=run_import)
 
     today = sub.add_parser("today", help="sales per channel for a day")
-    today.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
+    today.add_argument("--json", action="store_true", help="print JSON (docs/reference.md)")
     today.add_argument(
         "--date", metavar="YYYY-MM-DD", help="another day (default: today, seller's zone)"
     )

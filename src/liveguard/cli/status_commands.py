@@ -21,6 +21,7 @@ from liveguard.core.timekeeping import format_clock, format_duration, load_zone
 from liveguard.i18n import Catalog
 from liveguard.service.planb import PlanBService
 from liveguard.service.readiness import ReadinessService, as_json
+from liveguard.service.sales import SalesService
 from liveguard.service.status import StatusService, exit_code
 
 from . import shopee_commands
@@ -36,7 +37,7 @@ def register(sub: Any) -> None:
         help="check every channel once and print its state "
         "(exit 0 all up, 1 degraded, 2 a live channel down, 3 unknown)",
     )
-    status.add_argument("--json", action="store_true", help="print JSON (see interface.md)")
+    status.add_argument("--json", action="store_true", help="print JSON (docs/reference.md)")
     status.set_defaults(func=run_status)
 
     mark = sub.add_parser("mark", help="declare a channel's live status (clear = back to probes)")
@@ -57,7 +58,8 @@ def run_status(ctx: Context, args: argparse.Namespace) -> int:
     readiness = readiness_service(ctx)
 
     async def check() -> list[ChannelStatus]:
-        statuses, _ = await asyncio.gather(service.check_once(), readiness.check())
+        drops = SalesService(config, ctx.state(), ctx.clock).live_drops()  # the suggestion
+        statuses, _ = await asyncio.gather(service.check_once(drops=drops), readiness.check())
         return statuses
 
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ACTIONS", "ACTION_NAMES", "ActionSpec", "action_spec"]
+__all__ = ["ACTIONS", "ACTION_NAMES", "ActionSpec"]
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,3 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 ACTION_NAMES: tuple[str, ...] = tuple(a.name for a in ACTIONS)
-
-
-def action_spec(name: str) -> ActionSpec:
-    for spec in ACTIONS:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)

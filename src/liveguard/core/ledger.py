@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from itertools import islice
 from operator import itemgetter
@@ -56,10 +56,6 @@ class ChannelTally:
     @property
     def total_cancelled(self) -> int:
         return sum(self.cancelled)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (any(self.orders) or any(self.cancelled))
 
     def before_hour(self, hour: int) -> ChannelTally:
         """Only the hours before ``hour``: the closest a compacted day gets to a clock cut."""
@@ -137,6 +133,9 @@ class DayOrders:
         self.times = [row[0] for row in self._rows]
         self._channels = [row[1] for row in self._rows]
         self._entries: list[tuple[int, str, OrderStatus, int]] | None = None  # on first tally
+        # per channel: paid orders' times and running revenue, on the first revenue_between
+        self._paid: dict[str, tuple[list[datetime], list[int]]] | None = None
+        self._tallies: dict[int, dict[str, ChannelTally]] = {}  # by how many rows they count
 
     @classmethod
     def of(cls, orders: Iterable[Order], zone: tzinfo) -> DayOrders:
@@ -148,13 +147,61 @@ class DayOrders:
     def tally(self, before: datetime | None = None) -> dict[str, ChannelTally]:
         """Hourly tallies per channel of the orders created before ``before`` (all: None)."""
         if self._entries is None:  # the drop rule reads most days without their hours
-            zone = self._zone
+            hours = self._hours()
             self._entries = [
-                (created.astimezone(zone).hour, channel, status, amount)
-                for created, channel, status, amount in self._rows
+                (hour, channel, status, amount)
+                for hour, (_, channel, status, amount) in zip(hours, self._rows, strict=True)
             ]
         end = len(self.times) if before is None else bisect_left(self.times, before)
-        return _tally(islice(self._entries, end))
+        tallies = self._tallies.get(end)
+        if tallies is None:  # a cut moves with the clock, but only past an order does it change
+            if len(self._tallies) >= 4:
+                self._tallies.clear()
+            tallies = self._tallies[end] = _tally(islice(self._entries, end))
+        return dict(tallies)
+
+    def _hours(self) -> list[int]:
+        """Each row's local hour. Within one day of a constant offset (no clock change, as
+        in every Indonesian zone) the rows, sorted by time, are cut at the 24 hour marks:
+        24 bisections instead of a time zone conversion per row."""
+        if not self.times:
+            return []
+        zone = self._zone
+        first = self.times[0].astimezone(zone)
+        start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = start + timedelta(days=1)
+        offset = first.utcoffset()
+        if (
+            offset is not None
+            and (end - timedelta(microseconds=1)).astimezone(zone).utcoffset() == offset
+            and start.utcoffset() == offset
+            and self.times[-1] < end
+        ):
+            cuts = [bisect_left(self.times, start + timedelta(hours=h)) for h in range(25)]
+            cuts[24] = len(self.times)
+            hours: list[int] = []
+            for hour in range(24):
+                hours += [hour] * (cuts[hour + 1] - cuts[hour])
+            return hours
+        return [created.astimezone(zone).hour for created in self.times]
+
+    def revenue_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Paid revenue per channel of the orders created in [start, end): two bisections
+        per channel, however long the window."""
+        if self._paid is None:
+            self._paid = {}
+            for created, channel, status, amount in self._rows:
+                if status is OrderStatus.PAID:
+                    times, totals = self._paid.setdefault(channel, ([], [0]))
+                    times.append(created)
+                    totals.append(totals[-1] + amount)
+        out = {}
+        for channel, (times, totals) in self._paid.items():
+            first = bisect_left(times, start)
+            value = totals[max(first, bisect_left(times, end))] - totals[first]
+            if value:
+                out[channel] = value
+        return out
 
     def count(self, channel: str, after: datetime, upto: datetime, *, upto_included: bool) -> int:
         """Orders of ``channel`` (any status) created after ``after`` and up to ``upto``."""
@@ -181,7 +228,7 @@ class Change:
         return cls(ChangeKind.RATIO, (current - earlier) / earlier)
 
     def as_json(self) -> float | None:
-        """The interface.md ``vs_yesterday`` value: a ratio, or null when there is none."""
+        """``vs_yesterday`` in ``today --json``: a ratio, or null when there is none."""
         return None if self.ratio is None else round(self.ratio, 4)
 
     def percent(self) -> str:

@@ -49,10 +49,13 @@ class Order:
         return self.status is OrderStatus.PAID
 
     def to_doc(self) -> dict[str, Any]:
+        created = self.created
+        if created.tzinfo is not UTC:  # importers and feeds hand over UTC already
+            created = created.astimezone(UTC)
         return {
             "channel": self.channel,
             "id": self.order_id,
-            "created": self.created.astimezone(UTC).isoformat(),
+            "created": created.isoformat(),
             "amount": self.amount,
             "status": self.status.value,
             "raw_status": self.raw_status,

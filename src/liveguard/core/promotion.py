@@ -12,7 +12,7 @@ States of the switch (``Phase``)::
 ``idle`` is shown as ``armed`` (or ``inactive`` for the promotions that are not armed),
 ``pending_off`` as ``pending``. A grace of 0 skips ``pending``/``pending_off``.
 
-Retry schedule of a webhook (documented in the closing note of the Plan B issue): the first
+Retry schedule of a webhook (documented in docs/reference.md, "Plan B delivery"): the first
 attempt goes at once; after a connection error, a timeout, 408, 429 or 5xx the next attempt
 waits ``RETRY_DELAYS_S[n]`` seconds with ±25 % jitter (1, 2, 5, 10, 30, 60, 120, 300 s), so a
 webhook is tried at most 9 times over about nine minutes and then marked failed. A 429 or
@@ -135,7 +135,7 @@ class Switch:
 
 
 def public_state(switch: Switch, promotion_id: str) -> str:
-    """``armed|pending|activating|active|deactivating|inactive`` as interface.md names them."""
+    """``armed|pending|activating|active|deactivating|inactive`` as docs/reference.md names them."""
     if switch.promotion != promotion_id:
         return "inactive"
     return {"idle": "armed", "pending_off": "pending"}.get(switch.phase, switch.phase)

@@ -27,8 +27,6 @@ __all__ = [
     "zone_abbreviation",
 ]
 
-DEFAULT_ZONE = "Asia/Jakarta"
-
 _INDONESIAN_ZONES = {
     "Asia/Jakarta": "WIB",
     "Asia/Pontianak": "WIB",

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "Catalog", "catalog", "pick_language"]
+__all__ = ["LANGUAGES", "Catalog", "pick_language"]
 
 LANGUAGES = ("id", "en")
 
@@ -53,10 +53,6 @@ class Catalog:
         return text.format(**values) if values else text
 
     t = __call__
-
-
-def catalog(lang: str) -> Catalog:
-    return Catalog(lang)
 
 
 def pick_language(

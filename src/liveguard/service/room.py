@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
-from liveguard.core.config import Channel, Config, Promotion
+from liveguard.core.config import Channel, Config
 from liveguard.core.ending import Verdict
 from liveguard.core.readiness import Readiness
 from liveguard.core.status import Change, State
@@ -159,7 +159,7 @@ class ControlRoom:
         if sales is None:
             return None
         ids = [c.id for c in self.config.channels]
-        return orders_impact(sales.orders.day_orders, self.zone, ids)(start, end)
+        return orders_impact(sales.orders.day_index, self.zone, ids)(start, end)
 
     # -- change notification: sub-services call notify(area); the UI refreshes that area --
     def unsubscribe(self, listener: Listener) -> None:
@@ -255,14 +255,6 @@ class ControlRoom:
     @property
     def channels(self) -> tuple[Channel, ...]:
         return self.config.channels
-
-    @property
-    def promotions(self) -> tuple[Promotion, ...]:
-        return self.config.promotions
-
-    @property
-    def armed_promotion(self) -> Promotion | None:
-        return self.config.armed_promotion
 
     def notices(self) -> list[str]:
         """One-line notices for the seller (e.g. a state file moved aside); each shown once."""

@@ -58,6 +58,7 @@ Notify = Callable[[str], None]
 AREA = "sales"
 INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
 INFER_FIRST_AFTER_S = 1.0
+ROLLOVER_CHECK_S = 60.0  # the longest the day's turn may go unnoticed
 
 
 class SaleInputError(Exception):
@@ -471,7 +472,11 @@ class SalesService:
         changed = False
         try:
             orders = await fetch_orders(source, self.pool, self.zone, self.environ)
-            changed = any(r != "unchanged" for r in self.orders.upsert_many(orders))
+            # Off the event loop: a durable write waits for fsync (the store is thread-safe).
+            # The one store path: an order of a day already compacted is merged into that
+            # day's history (counted once), never written to a second copy of the day.
+            results = await asyncio.to_thread(self._store, orders, quiet=True)
+            changed = any(r != "unchanged" for r in results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
             reason = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
@@ -491,13 +496,19 @@ class SalesService:
             await asyncio.sleep(source.every.total_seconds())
 
     async def _run_rollover(self) -> None:
-        """Redraw at local midnight (the day turns over) and compact days past retention."""
+        """Redraw when the local day turns over and compact days past retention. The clock
+        is looked at once a minute too: a suspended laptop or a corrected clock skips time."""
+        day: date | None = None
         while True:
-            self.maintain()
             now = self.clock.now()
-            _, end = day_bounds_utc(local_day(now, self.zone), self.zone)
-            await asyncio.sleep(max(1.0, (end - now).total_seconds() + 1))
-            self.notify(AREA)
+            today = local_day(now, self.zone)
+            if today != day:
+                if day is not None:
+                    self.notify(AREA)
+                self.maintain()
+                day = today
+            _, end = day_bounds_utc(today, self.zone)
+            await asyncio.sleep(min(ROLLOVER_CHECK_S, max(1.0, (end - now).total_seconds() + 1)))
 
     async def _run_inference(self) -> None:
         # The first judgement reads a week of day files (~60 ms with a busy shop): let the
@@ -511,10 +522,10 @@ class SalesService:
             await asyncio.sleep(INFER_EVERY_S)
 
     def maintain(self) -> list[date]:
+        today = local_day(self.clock.now(), self.zone)
         try:
-            return compact_old_days(
-                self.orders, self.history, self.zone, local_day(self.clock.now(), self.zone)
-            )
+            self.orders.fold_closed_days(today)  # a closed day's segments join its day file
+            return compact_old_days(self.orders, self.history, self.zone, today)
         except StateError as exc:
             self.home.notices.append(str(exc))
             return []

@@ -90,6 +90,11 @@ def exit_code(statuses: list[ChannelStatus]) -> int:
     return 0
 
 
+def drop_reason(drop: LiveDrop) -> str:
+    """The suggestion shown for a collapsed hour."""
+    return f"{drop.recent} orders in the last hour (usually {drop.baseline:g})"
+
+
 def _ignore(job: CheckJob, result: ProbeResult) -> None:
     return None
 
@@ -185,8 +190,7 @@ class StatusService:
             if drop is None:
                 self._apply(self.book.infer(channel.id, None, "", now))
                 continue
-            reason = f"{drop.recent} orders in the last hour (usually {drop.baseline:g})"
-            self._apply(self.book.infer(channel.id, State.DOWN, reason, drop.at))
+            self._apply(self.book.infer(channel.id, State.DOWN, drop_reason(drop), drop.at))
 
     def outages(self, days: int = HISTORY_DAYS) -> list[Outage]:
         """Outages of the last ``days`` local days, newest first, open ones included."""
@@ -228,15 +232,21 @@ class StatusService:
         return self.book.status(channel_id)
 
     # -- probing ------------------------------------------------------------------------
-    async def check_once(self, pool: HttpPool | None = None) -> list[ChannelStatus]:
+    async def check_once(
+        self, pool: HttpPool | None = None, drops: Iterable[LiveDrop] = ()
+    ) -> list[ChannelStatus]:
         """Run every check once and answer without waiting for failures in a row (CLI).
 
-        Declarations still win; nothing is written (the control room owns the hysteresis).
+        Declarations still win; ``drops`` (sales inference) add their suggestion; nothing is
+        written (the control room owns the hysteresis).
         """
         once = StatusBook(self.config.channels, Alerts(1, 1))
         for cid, decl in self.store.declarations().items():
             if self.config.channel(cid) is not None:
                 once.declare(cid, decl, decl.at)
+        for drop in drops:
+            if (channel := self.config.channel(drop.channel)) is not None and channel.live:
+                once.infer(drop.channel, State.DOWN, drop_reason(drop), drop.at)
         own_pool = pool is None
         pool = pool or make_pool(self.config)
         try:

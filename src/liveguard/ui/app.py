@@ -9,7 +9,6 @@ from pathlib import Path
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingsMap
 from textual.containers import Container
-from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -63,6 +62,11 @@ class LiveguardApp(PlainToastApp):
     ]
     TITLE = "liveguard"
     ENABLE_COMMAND_PALETTE = True
+    # Textual sets these classes on every screen, the ones under a dialog included.
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (WIDE_MIN_COLUMNS, "-wide"),
+    ]
 
     def __init__(self, room: ControlRoom, *, animations: bool = True) -> None:
         super().__init__()
@@ -119,9 +123,6 @@ class LiveguardApp(PlainToastApp):
         # listening first, so no region redraws after it is gone.
         self.room.unsubscribe(self._on_room_change)
         await self.room.stop()
-
-    def on_resize(self, event: Resize) -> None:
-        self.screen.set_class(event.size.width < WIDE_MIN_COLUMNS, "-narrow")
 
     def _on_room_change(self, area: str) -> None:
         for region in self.query(Region):

@@ -72,7 +72,7 @@ class RowError:
         object.__setattr__(self, "message", clean_line(self.message, MESSAGE_MAX))
 
     def text(self) -> str:
-        """``Total Pembayaran: not a number: 'abc'`` (the interface.md ``error`` field)."""
+        """``Total Pembayaran: not a number: 'abc'`` (the ``error`` field of ``import --json``)."""
         return f"{self.column}: {self.message}" if self.column else self.message
 
 

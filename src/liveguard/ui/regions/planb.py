@@ -50,6 +50,7 @@ _SAID_ON_CANCEL = {
 class PlanBRegion(Region):
     AREA = "planb"
     TITLE_KEY = "region.planb"
+    _shown: PlanBView | None = None  # what the body shows now
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="planb-body")
@@ -118,10 +119,12 @@ class PlanBRegion(Region):
         if fresh:
             self._copied.update(fresh)
             self._copy(view, "\n\n".join(view.messages))
-        bodies.first(Static).update(self.render_text(view))
-        self._consider_ending(view)
-        self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
-        self.set_class(view.state == "active", "-active")
+        if view != self._shown:  # drawn again only when it changed (the timer calls each 0.5 s)
+            self._shown = view
+            bodies.first(Static).update(self.render_text(view))
+            self.set_class(view.state in ("pending", "activating", "deactivating"), "-busy")
+            self.set_class(view.state == "active", "-active")
+        self._consider_ending(view)  # live back and planned ends move with the clock
 
     def _consider_ending(self, view: PlanBView) -> None:
         """Ask once per activation when live is back; remind once before a planned end."""

@@ -42,6 +42,7 @@ def sparkline(values: tuple[int, ...], per_char: int = 1, upto: int = 24) -> str
 class SalesRegion(Region):
     AREA = "sales"
     TITLE_KEY = "region.sales"
+    _shown: object = None  # what the body shows now
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="sales-body")
@@ -51,6 +52,7 @@ class SalesRegion(Region):
         self.set_interval(REFRESH_EVERY_S, self.refresh_view)
 
     def on_resize(self) -> None:
+        self._shown = None
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -63,8 +65,15 @@ class SalesRegion(Region):
             body.update(plain(self.t("sales.no_channels", path=self.room.config.path)))
             return
         summary = sales.today()
+        feeds = sales.feeds()
+        # Drawn again only when something shown changed (a feed poll notifies every time).
+        clock = format_clock(summary.as_of, sales.zone)
+        shown = (summary.day, clock, summary.channels, summary.total, feeds, self.size.width)
+        if shown == self._shown:
+            return
+        self._shown = shown
         parts: list[RenderableType] = [self._table(summary), self._footnote(summary)]
-        for feed in sales.feeds():
+        for feed in feeds:
             if feed.state == "stale":
                 when = (
                     format_clock(feed.last_ok, sales.zone)

@@ -70,14 +70,31 @@ class ChannelRow(Vertical):
     def __init__(self, index: int) -> None:
         super().__init__(classes="status-row")
         self.index = index
+        self._shown: dict[str, str] = {}  # each part's text now on screen
+
+    def _put(self, part: str, text: str | Content) -> Static:
+        """Update one part only when its text changed: every update is a layout pass, and
+        the region redraws on each probe result. (A ``str`` here is ours; outside text comes
+        as ``Content``, compared with its styles.)"""
+        static = self._parts[part]
+        key = text.markup if isinstance(text, Content) else text
+        if self._shown.get(part) != key:
+            self._shown[part] = key
+            static.update(text)
+        return static
 
     def compose(self) -> ComposeResult:
+        # Kept by name: a DOM query per part and redraw cost more than the redraw itself.
+        self._parts = {
+            f".status-{name}": Static(classes=f"status-{name}")
+            for name in ("num", "name", "badge", "meta", "detail")
+        }
         with Horizontal(classes="status-head"):
-            yield Static(classes="status-num")
-            yield Static(classes="status-name")
-            yield Static(classes="status-badge")
-            yield Static(classes="status-meta")
-        yield Static(classes="status-detail")
+            yield self._parts[".status-num"]
+            yield self._parts[".status-name"]
+            yield self._parts[".status-badge"]
+            yield self._parts[".status-meta"]
+        yield self._parts[".status-detail"]
 
     def show(
         self, view: ChannelView, selected: bool, now: datetime, room: ControlRoom, t: Catalog
@@ -85,11 +102,10 @@ class ChannelRow(Vertical):
         s = view.status
         self.set_class(selected, "-selected")
         number = f"{self.index + 1}" if self.index < 9 else " "
-        self.query_one(".status-num", Static).update(("›" if selected else " ") + number)
+        self._put(".status-num", ("›" if selected else " ") + number)
         live = Content.assemble(" ", (t("status.live"), "bold")) if s.live else ""
-        self.query_one(".status-name", Static).update(Content.assemble(s.name, live))
-        badge = self.query_one(".status-badge", Static)
-        badge.update(f" {t(f'status.state_{s.state.value}').upper()} ")
+        self._put(".status-name", Content.assemble(s.name, live))
+        badge = self._put(".status-badge", f" {t(f'status.state_{s.state.value}').upper()} ")
         for state in State:
             badge.set_class(s.state is state, f"-{state.value}")
         meta = [t(f"status.source_{s.source.value}")]
@@ -99,7 +115,7 @@ class ChannelRow(Vertical):
             meta.append(since_text(s, now, room, t))
         if view.uptime_today is not None and view.checks:
             meta.append(t("status.uptime", percent=_percent(view.uptime_today)))
-        self.query_one(".status-meta", Static).update(plain(" · ".join(meta)))
+        self._put(".status-meta", plain(" · ".join(meta)))
         detail: list[Content] = []
         if view.checks:
             detail.append(heartbeat(view.beats))
@@ -112,8 +128,7 @@ class ChannelRow(Vertical):
             detail.append(plain(reason))
         if s.suggestion:
             detail.append(styled(t("status.suggestion", reason=s.suggestion), "italic"))
-        line = self.query_one(".status-detail", Static)
-        line.update(Content("  ").join(detail))
+        line = self._put(".status-detail", Content("  ").join(detail))
         line.display = bool(detail)
 
 
@@ -130,6 +145,7 @@ class StatusRegion(Region):
         super().__init__(room, t, id=id)
         self.selected = 0
         self._own_declarations: set[str] = set()
+        self._rows: list[ChannelRow] = []
 
     def compose(self) -> ComposeResult:
         if not self.room.channels:
@@ -147,11 +163,13 @@ class StatusRegion(Region):
         self.call_after_refresh(self.refresh_view)  # the rows' own parts exist by then
 
     def refresh_view(self) -> None:
-        if not self.room.channels or not all(r.is_mounted for r in self.query(ChannelRow)):
+        rows = self._rows or list(self.query(ChannelRow))
+        if not self.room.channels or not all(r.is_mounted for r in rows):
             return
+        self._rows = rows  # the rows never change while the room runs: no query per redraw
         now = self.room.now()
         views = self.room.status.snapshot()
-        for row, view in zip(self.query(ChannelRow), views, strict=False):
+        for row, view in zip(rows, views, strict=False):
             row.show(view, row.index == self.selected, now, self.room, self.t)
 
     # -- selection ------------------------------------------------------------------------
@@ -233,6 +251,7 @@ class DownBanner(Static):
         super().__init__(id="down-banner")
         self.room = room
         self.t = t
+        self._shown = ""
 
     def on_mount(self) -> None:
         self.refresh_view()
@@ -256,7 +275,10 @@ class DownBanner(Static):
         )
         if len(down) > 1:
             text += " " + t("status.banner_more", count=len(down) - 1)
-        self.update(Content.assemble((f"⚠ {text}", "bold"), f"  ·  {self._plan_b_hint()}"))
+        shown = Content.assemble((f"⚠ {text}", "bold"), f"  ·  {self._plan_b_hint()}")
+        if shown.markup != self._shown:  # a layout pass only when the words changed
+            self._shown = shown.markup
+            self.update(shown)
 
     def _plan_b_hint(self) -> str:
         """What the Plan B key does now, so the banner never invites a press that stops it."""

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from liveguard.core.timekeeping import format_clock
 from liveguard.service.planb import describe_entry
 
 from ..content import cell
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -25,10 +25,9 @@ if TYPE_CHECKING:
 SHOWN = 200
 
 
-class AuditLogScreen(ModalScreen[None]):
+class AuditLogScreen(Dialog[None]):
     BINDINGS = [
-        Binding("escape", "dismiss(None)", show=False),
-        Binding("q", "dismiss(None)", show=False),
+        Binding("q", "close", show=False),
         Binding("slash", "filter", show=False),
     ]
 
@@ -40,7 +39,7 @@ class AuditLogScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="audit-box", classes="planb-dialog") as box:
+        with Vertical(id="audit-box", classes="dialog") as box:
             box.border_title = t("planb.log.title")
             box.border_subtitle = t("planb.log.hint")
             if not self.entries:

@@ -9,17 +9,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from liveguard.core.actions import ACTIONS
+
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from liveguard.i18n import Catalog
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,f1,q", "dismiss", show=False)]
+class HelpScreen(Dialog[None]):
+    BINDINGS = [Binding("question_mark,f1,q", "close", show=False)]
 
     def __init__(self, t: Catalog, keys: dict[str, str]) -> None:
         super().__init__(id="help")
@@ -28,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with VerticalScroll(id="help-box") as box:
+        with VerticalScroll(id="help-box", classes="dialog") as box:
             box.border_title = t("help.title")
             box.border_subtitle = t("help.close")
             yield Static(self._table(), id="help-text")
@@ -52,6 +53,3 @@ class HelpScreen(ModalScreen[None]):
             for keys, description in rows:
                 table.add_row(keys, description)
         return table
-
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)

@@ -18,10 +18,8 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from liveguard.core.text import clean_line
@@ -29,6 +27,7 @@ from liveguard.service.sales import ImportCancelled, ImportOutcome, ImportPrevie
 
 from ..content import plain
 from ..path_suggester import PathSuggester
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from liveguard.i18n import Catalog
@@ -39,10 +38,8 @@ SHOWN_BAD_ROWS = 8
 PROGRESS_EVERY_S = 0.25  # at most four progress redraws a second
 
 
-class ImportScreen(ModalScreen[str | None]):
+class ImportScreen(Dialog[str | None]):
     """Dismisses with the confirmation text after an import, or None."""
-
-    BINDINGS = [Binding("escape", "cancel", show=False)]
 
     def __init__(self, room: ControlRoom, t: Catalog, path: str = "") -> None:
         super().__init__(id="import-file")
@@ -56,7 +53,7 @@ class ImportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="import-box", classes="sales-dialog") as box:
+        with Vertical(id="import-box", classes="dialog sales-dialog") as box:
             box.border_title = t("sales.import.title")
             yield Label(t("sales.import.path"))
             yield Input(
@@ -88,13 +85,14 @@ class ImportScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
 
-    def action_cancel(self) -> None:
+    def action_close(self) -> None:
+        """Esc or Cancel: a read still running is stopped first; the last writes finish."""
         if self.saving:
             return  # the last atomic writes: short, and stopping half-way would split a file
         if self.reading:
             self._stop.set()  # the worker says "stopped" once the reader has let go
             return
-        self.dismiss(None)
+        super().action_close()
 
     def on_unmount(self) -> None:
         self._stop.set()  # closing or quitting: a read still running ends at its next look
@@ -121,8 +119,8 @@ class ImportScreen(ModalScreen[str | None]):
             self.start_preview()
         elif event.button.id == "import-confirm":
             self.confirm()
-        else:
-            self.action_cancel()
+        else:  # the Cancel button: what Esc does
+            self.action_close()
 
     def start_preview(self) -> None:
         text = self.query_one("#import-path", Input).value.strip()

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -16,12 +17,12 @@ if TYPE_CHECKING:
     from liveguard.i18n import Catalog
 
 
-class LiveBackPrompt(ModalScreen[bool]):
+class LiveBackPrompt(Dialog[bool]):
     """Dismisses True to stop Plan B (its undo actions run), False to keep it running."""
 
     BINDINGS = [
         Binding("b,enter", "dismiss(True)", show=False),
-        Binding("escape,k", "dismiss(False)", show=False),
+        Binding("k", "close", show=False),
     ]
 
     def __init__(self, t: Catalog, question: str) -> None:
@@ -30,7 +31,11 @@ class LiveBackPrompt(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="live-back-box", classes="planb-dialog") as box:
+        with Vertical(id="live-back-box", classes="dialog") as box:
             box.border_title = self.t("planb.live_back.title")
             box.border_subtitle = self.t("planb.live_back.hint")
             yield Static(self.question, markup=False)
+
+    def action_close(self) -> None:
+        """Esc (or k): nothing changes, so Plan B keeps running."""
+        self.dismiss(False)

@@ -8,12 +8,12 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from liveguard.core.timekeeping import format_clock, format_duration, local_day
 
 from ..content import cell
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 DAYS = 8
 
 
-class OutagesScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q", "close", show=False)]
+class OutagesScreen(Dialog[None]):
+    BINDINGS = [Binding("q", "close", show=False)]
 
     def __init__(self, room: ControlRoom, t: Catalog) -> None:
         super().__init__(id="outages")
@@ -34,7 +34,7 @@ class OutagesScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="outages-box") as box:
+        with Vertical(id="outages-box", classes="dialog") as box:
             box.border_title = t("status.outages_title")
             box.border_subtitle = t("status.outages_hint", days=DAYS)
             yield Static(self._uptime_line(), id="outages-uptime")
@@ -86,6 +86,3 @@ class OutagesScreen(ModalScreen[None]):
                 t(f"status.source_{outage.source.value}"),
                 cell(outage.reason),
             )
-
-    def action_close(self) -> None:
-        self.dismiss(None)

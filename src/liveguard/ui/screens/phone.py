@@ -3,15 +3,16 @@ and the replies to its commands), and a key to send a test message."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from liveguard.core.text import clean_line
 from liveguard.core.timekeeping import format_clock
+
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -23,17 +24,14 @@ SHOWN = 50
 REFRESH_S = 1.0
 
 
-class PhoneScreen(ModalScreen[None]):
+class PhoneScreen(Dialog[None]):
     DEFAULT_CSS = """
-    PhoneScreen { align: center middle; }
-    #phone-box { width: 110; max-width: 100%; height: auto; max-height: 90%;
-                 border: round $accent; padding: 0 1; background: $surface; }
+    #phone-box { width: 110; }
     #phone-targets { height: auto; max-height: 8; margin-bottom: 1; }
     #phone-log { height: auto; max-height: 24; }
     """
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("escape", "dismiss(None)", show=False),
-        Binding("q", "dismiss(None)", show=False),
+    BINDINGS = [
+        Binding("q", "close", show=False),
         Binding("t", "send_test", show=False),
     ]
 
@@ -45,7 +43,7 @@ class PhoneScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="phone-box") as box:
+        with Vertical(id="phone-box", classes="dialog") as box:
             box.border_title = t("notify.room.title")
             box.border_subtitle = t("notify.room.hint")
             if not self.room.config.notify:

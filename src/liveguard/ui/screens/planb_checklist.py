@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 
 from ..content import plain
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -18,9 +17,7 @@ if TYPE_CHECKING:
     from liveguard.service.room import ControlRoom
 
 
-class ChecklistScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", show=False)]
-
+class ChecklistScreen(Dialog[None]):
     def __init__(self, room: ControlRoom, t: Catalog) -> None:
         super().__init__(id="planb-checklist")
         self.room = room
@@ -29,7 +26,7 @@ class ChecklistScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         t = self.t
         steps = self.room.planb.view().checklist
-        with Vertical(id="checklist-box", classes="planb-dialog") as box:
+        with Vertical(id="checklist-box", classes="dialog") as box:
             box.border_title = t("planb.checklist.title")
             box.border_subtitle = t("planb.checklist.hint")
             if not steps:

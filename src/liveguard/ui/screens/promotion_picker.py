@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from liveguard.service.planb import TransitionError
 
 from ..content import plain, styled
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -22,10 +21,8 @@ if TYPE_CHECKING:
     from liveguard.service.room import ControlRoom
 
 
-class PromotionPicker(ModalScreen[str | None]):
+class PromotionPicker(Dialog[str | None]):
     """Dismisses with a line to show the seller (armed, or why not), or None when closed."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", show=False)]
 
     def __init__(self, room: ControlRoom, t: Catalog) -> None:
         super().__init__(id="promotion-picker")
@@ -34,7 +31,7 @@ class PromotionPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        with Vertical(id="picker-box", classes="planb-dialog") as box:
+        with Vertical(id="picker-box", classes="dialog") as box:
             box.border_title = t("planb.picker.title")
             box.border_subtitle = t("planb.picker.hint")
             options = []

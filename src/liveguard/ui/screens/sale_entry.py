@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from liveguard.core.money import format_rupiah
 from liveguard.service.sales import SaleInputError
+
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from liveguard.i18n import Catalog
@@ -20,10 +20,8 @@ if TYPE_CHECKING:
 STATUSES = ("paid", "cancelled", "returned", "unpaid")
 
 
-class SaleEntryScreen(ModalScreen[str | None]):
+class SaleEntryScreen(Dialog[str | None]):
     """Dismisses with the confirmation text, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", show=False)]
 
     def __init__(self, room: ControlRoom, t: Catalog) -> None:
         super().__init__(id="sale-entry")
@@ -33,7 +31,7 @@ class SaleEntryScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         t = self.t
         channels = [(c.name, c.id) for c in self.room.channels]
-        with Vertical(id="sale-box", classes="sales-dialog") as box:
+        with Vertical(id="sale-box", classes="dialog sales-dialog") as box:
             box.border_title = t("sales.entry.title")
             yield Label(t("sales.entry.channel"))
             ids = [cid for _, cid in channels]
@@ -73,11 +71,8 @@ class SaleEntryScreen(ModalScreen[str | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "sale-save":
             self.save()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        else:  # the Cancel button: what Esc does
+            self.action_close()
 
     def save(self) -> None:
         channel = self.query_one("#sale-channel", Select).value

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -19,6 +18,7 @@ from liveguard.core.status import ChannelStatus
 from liveguard.service.status import Mark
 
 from ..content import plain
+from .dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -28,10 +28,9 @@ if TYPE_CHECKING:
 MARKS: tuple[Mark, ...] = ("down", "up", "clear")
 
 
-class DeclareScreen(ModalScreen[tuple[Mark, str] | None]):
+class DeclareScreen(Dialog[tuple[Mark, str] | None]):
     # Dialog-local keys, like the help screen's Esc: not control-room actions.
     BINDINGS = [
-        Binding("escape", "cancel", show=False),
         Binding("up", "move(-1)", show=False, priority=True),
         Binding("down", "move(1)", show=False, priority=True),
     ]
@@ -44,7 +43,7 @@ class DeclareScreen(ModalScreen[tuple[Mark, str] | None]):
     def compose(self) -> ComposeResult:
         t = self.t
         s = self.status
-        with Vertical(id="declare-box") as box:
+        with Vertical(id="declare-box", classes="dialog") as box:
             box.border_title = plain(t("status.declare_title", name=s.name))
             box.border_subtitle = t("status.declare_hint")
             state = t(f"status.state_{s.state.value}").upper()
@@ -78,6 +77,3 @@ class DeclareScreen(ModalScreen[tuple[Mark, str] | None]):
 
     def _confirm(self, index: int) -> None:
         self.dismiss((MARKS[index], self.query_one(Input).value.strip()))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
