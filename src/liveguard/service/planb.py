@@ -46,6 +46,7 @@ from liveguard.core.promotion import (
     public_state,
     settle,
 )
+from liveguard.core.text import clean_line
 from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
 
 from .planb_actions import ActionRunner, Opener, open_in_browser
@@ -184,7 +185,7 @@ class PlanBService:
                 now,
                 token=token,
                 actor=self.actor,
-                reason=reason,
+                reason=clean_line(reason),
                 channel=channel,
                 skip_grace=skip_grace,
             )

@@ -37,6 +37,7 @@ from liveguard.core.status import (
     StatusBook,
     uptime_on,
 )
+from liveguard.core.text import NAME_MAX, clean_line
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
 __all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "make_pool", "pool_size"]
@@ -213,11 +214,12 @@ class StatusService:
         if not self._loaded:
             self.load()
         now = self.clock.now()
-        who = who or current_actor()
+        who = clean_line(who or current_actor(), NAME_MAX)
+        reason = clean_line(reason)
         decl = None
         if mark != "clear":
-            decl = Declaration(State(mark), who, now, reason.strip())
-        detail = {"channel": channel_id, "mark": mark, "reason": reason.strip()}
+            decl = Declaration(State(mark), who, now, reason)
+        detail = {"channel": channel_id, "mark": mark, "reason": reason}
         record = {"kind": "status.mark", "detail": detail, "at": now.isoformat(), "actor": who}
         with self._io:
             self.store.save_declaration(channel_id, decl, record)
