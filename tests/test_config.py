@@ -182,6 +182,24 @@ def test_top_level_mistakes(snippet: str, line: int, key: str, message: str) -> 
             "environment variable ORDERS_TOKEN is not set",
         ),
         (
+            '[[sources]]\nkind = "http-json"\nchannel = "shopee"\nurl = "https://o.example"\n'
+            'headers = { Authorization = "Bearer abc\\r" }\n',
+            "sources[0].headers.Authorization",
+            "the value has a line break (CR or LF)",
+        ),
+        (
+            '[[channels.checks]]\nkind = "http"\nurl = "https://x.example"\n'
+            'headers = { "X Token" = "abc" }\n',
+            "channels[1].checks[0].headers.X Token",
+            "is not a valid header name",
+        ),
+        (
+            '[[channels.checks]]\nkind = "http"\nurl = "https://x.example"\n'
+            'headers = { X-Token = "s\u00e9cret" }\n',
+            "channels[1].checks[0].headers.X-Token",
+            "outside ASCII",
+        ),
+        (
             '[[promotions]]\nid = "plan-b"\nchannel = "youtube"\n',
             "promotions[0].channel",
             "unknown channel 'youtube'",

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,9 @@ def test_the_cli_refuses_a_zip_bomb_in_one_line(hostile: dict[str, Path], tmp_pa
 
 
 # -- an import that never ends ----------------------------------------------------------
+PACE_AFTER_ROWS = 100_000
+
+
 class EndlessExport:
     """A TikTok CSV export behind a named pipe that never ends: rows keep coming until the
     reader lets go of the pipe."""
@@ -98,6 +102,10 @@ class EndlessExport:
                     out.write(row.format(n=n) * 50)
                     n += 1
                     self.rows_written += 50
+                    if self.rows_written > PACE_AFTER_ROWS:
+                        # past the first rows, a trickle: the reader must never reach the
+                        # export row limit (a refusal) before the test has pressed Esc
+                        time.sleep(0.005)
         except OSError as exc:
             if exc.errno != errno.EPIPE:
                 raise

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.content import Content
 from textual.widgets import DataTable, Input
 
 import liveguard.ui
@@ -97,7 +96,7 @@ def receiver() -> Iterator[LoopbackServer]:
 
 def region_text(app) -> str:  # type: ignore[no-untyped-def]
     region = app.query_one(PlanBRegion)
-    return Content.from_markup(region.render_text(app.room.planb.view())).plain
+    return region.render_text(app.room.planb.view()).plain
 
 
 async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]

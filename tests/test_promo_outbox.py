@@ -19,6 +19,7 @@ from liveguard.adapters.config_file import parse_config
 from liveguard.adapters.promotion_store import PromotionStore
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Config
+from liveguard.core.ledger import DayOrders
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.promotion import MAX_ATTEMPTS
 from liveguard.core.timekeeping import FixedClock, load_zone, local_day
@@ -330,10 +331,10 @@ def test_impact_counts_paid_sales_since_the_start_against_the_same_window_yester
         Order("shopee", "week", start - timedelta(days=7) + timedelta(minutes=10), 999_000),
     ]
 
-    def day_orders(day: date) -> list[Order]:
-        return [o for o in orders if local_day(o.created, zone) == day]
+    def day_index(day: date) -> DayOrders:
+        return DayOrders.of([o for o in orders if local_day(o.created, zone) == day], zone)
 
-    rows = orders_impact(day_orders, zone, ["tiktok", "shopee"])(start, end)
+    rows = orders_impact(day_index, zone, ["tiktok", "shopee"])(start, end)
     assert rows == [ImpactRow("tiktok", 0, 0), ImpactRow("shopee", 100_000, 40_000)]
 
 

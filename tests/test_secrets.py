@@ -81,7 +81,7 @@ grace = "0s"
 
   [[promotions.actions]]
   kind = "webhook"
-  url = "{base}/start"
+  url = "{base}/start?token=${{HOOK_TOKEN}}"
   headers = {{ Authorization = "Bearer ${{HOOK_TOKEN}}" }}
   secret = "${{HOOK_SECRET}}"
   body = {{ reason = "{{reason}}" }}
@@ -152,3 +152,65 @@ def test_secrets_reach_the_wire_and_nowhere_else(
         assert not leaks(output), output
         assert "Traceback" not in output, output
     assert not leaks(screenshot.read_text())
+
+
+# A Windows ``.env`` leaves a CR at the end of every value (the header tokens here; a
+# signing secret is checked for its own form when the config loads).
+CR_SECRETS = {
+    name: value + ("\r" if name.endswith("_TOKEN") else "") for name, value in SECRETS.items()
+}
+
+
+def test_a_cr_terminated_env_header_is_refused_by_name_and_never_shown(
+    shop: Path, server: LoopbackServer
+) -> None:
+    env = {**CR_SECRETS, "LIVEGUARD_HOME": str(shop)}
+    outputs = []
+    for args in (
+        ["doctor"],
+        ["status", "--json"],
+        ["status"],
+        ["promo", "activate", "--now", "--reason", "live mati"],
+        ["log"],
+        ["log", "--json"],
+    ):
+        result = run_liveguard(*args, env=env, timeout=90)
+        outputs.append(f"$ {' '.join(args)} -> {result.returncode}\n{result.stdout}{result.stderr}")
+    text = "\n".join(outputs)
+    # said by key, never by value: the probe, and the webhook in promo and log
+    assert "header X-Token: the value (from ${PROBE_TOKEN}) has a line break" in text, text
+    assert "header Authorization: the value (from ${HOOK_TOKEN}) has a line break" in text, text
+    assert "Traceback" not in text
+    assert not leaks(text), text
+    # nothing with a bad header went on the wire
+    assert not any(r.path in ("/live", "/start") for r in server.requests)
+    for path in shop.rglob("*"):
+        if path.is_file() and path.name != "liveguard.toml":
+            assert not leaks(path.read_text(errors="replace")), path
+
+
+def test_a_secret_url_without_a_scheme_is_named_not_shown(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    secret = "hooks.example.com/services/T000/B000/url-s3cret-5e5e"
+    (home / "liveguard.toml").write_text(
+        """
+[[channels]]
+id = "tiktok"
+
+[[promotions]]
+id = "plan-b"
+armed = true
+  [[promotions.actions]]
+  kind = "webhook"
+  url = "${HOOK_URL}"
+""",
+        encoding="utf-8",
+    )
+    env = {"HOOK_URL": secret, "LIVEGUARD_HOME": str(home)}
+    for args in (["doctor"], ["status"], ["promo", "test", "plan-b"]):
+        result = run_liveguard(*args, env=env, timeout=90)
+        out = result.stdout + result.stderr
+        assert result.returncode == 1, out
+        assert "promotions[0].actions[0].url: bad URL" in out, out
+        assert "s3cret" not in out and "hooks.example.com" not in out, out

@@ -8,6 +8,7 @@ when the file on disk changed (another liveguard process wrote it through the sh
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -23,6 +24,8 @@ __all__ = [
     "atomic_write_bytes",
     "file_signature",
     "fsync_folder",
+    "refuse_symlink",
+    "symlink_refused",
 ]
 
 TEMP_MARK = ".lg-tmp-"
@@ -33,6 +36,24 @@ class CorruptFileError(Exception):
     def __init__(self, path: Path, why: str) -> None:
         super().__init__(f"{path}: {why}")
         self.path, self.why = path, why
+
+
+# O_NOFOLLOW where the system has it (not Windows, where links need privileges to make).
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def symlink_refused(path: Path) -> OSError:
+    """The one line said when a planted link stands where liveguard would write."""
+    return OSError(
+        errno.ELOOP,
+        "is a symbolic link; liveguard does not write through links (remove it to go on)",
+        str(path),
+    )
+
+
+def refuse_symlink(path: Path) -> None:
+    if path.is_symlink():
+        raise symlink_refused(path)
 
 
 def fsync_folder(folder: Path) -> None:

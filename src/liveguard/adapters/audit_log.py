@@ -8,6 +8,7 @@ between the two, the next archiving skips entries the archive already holds (by 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 from liveguard.core.bounds import bounded_text, bounded_value
 
+from .atomic_storage import NOFOLLOW, symlink_refused
 from .state_home import StateHome, current_actor
 
 __all__ = ["AUDIT_FILE", "AuditLog"]
@@ -107,7 +109,14 @@ class AuditLog:
             if len(ring) > self.ring_size:
                 excess = len(ring) - self.ring_size
                 oldest = sorted(ring, key=int)[: max(self.archive_batch, excess)]
-                self._archive([ring[k] for k in oldest])
+                try:
+                    self._archive([ring[k] for k in oldest])
+                except SymlinkRefused as exc:
+                    # nothing is lost and Plan B still works: the entries stay in the ring
+                    # until the link is gone; the seller is told once
+                    if str(exc) not in self.home.notices:
+                        self.home.notices.append(str(exc))
+                    oldest = []
                 for k in oldest:
                     del ring[k]
             data["entries"] = ring
@@ -150,12 +159,21 @@ class AuditLog:
             payload = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in fresh).encode()
             if _ends_torn(path):
                 payload = b"\n" + payload  # keep a torn line from a crash apart from ours
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP or path.is_symlink():
+                    raise SymlinkRefused(symlink_refused(path)) from None
+                raise
             try:
                 os.write(fd, payload)
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+class SymlinkRefused(Exception):
+    """The archive path is a link: not written through."""
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from liveguard.core.config import (
     resolve_env,
 )
 from liveguard.core.expectations import ExpectationError, parse_expectation
+from liveguard.core.text import NAME_MAX, clean_block, clean_line
 from liveguard.core.timekeeping import load_zone
 from liveguard.core.webhook_signing import secret_problem
 
@@ -49,6 +50,7 @@ from .notify_config import heartbeat, notify_targets
 
 __all__ = ["ConfigError", "check_url", "is_loopback", "load_config", "parse_config"]
 
+CONFIG_TEXT_MAX = 100_000  # a message written in the config: cleaned, not cut
 ID_RE = re.compile(r"^[a-z0-9-]+$")
 
 
@@ -93,7 +95,7 @@ _TOP_KEYS |= {"keys", "imports", "notify", "heartbeat", "network"}
 
 def _config(r: Reader, data: dict[str, Any], file: str) -> Config:
     r.table(data, "", _TOP_KEYS)
-    shop = r.typed(data, "shop", "", str, "Toko Saya")
+    shop = clean_line(r.typed(data, "shop", "", str, "Toko Saya"), NAME_MAX)
     zone = r.typed(data, "timezone", "", str, "Asia/Jakarta")
     try:
         load_zone(zone)
@@ -199,7 +201,7 @@ def _channel(r: Reader, path: str, raw: Any) -> Channel:
     cid = r.typed(t, "id", path, str, "")
     if not ID_RE.match(cid):
         raise r.fail(f"{path}.id", f"{cid!r} is not a valid id (use a-z, 0-9 and -)")
-    name = r.typed(t, "name", path, str, cid)
+    name = clean_line(r.typed(t, "name", path, str, cid), NAME_MAX)
     live = r.typed(t, "live", path, bool, False)
     checks = tuple(_check(r, p, item) for p, item in r.items(t, "checks", path))
     aliases = r.string_list(t, "aliases", path)
@@ -385,7 +387,7 @@ def _promotion(r: Reader, path: str, raw: Any) -> Promotion:
     return Promotion(
         id=pid,
         channel=channel,
-        name=r.typed(t, "name", path, str, pid),
+        name=clean_line(r.typed(t, "name", path, str, pid), NAME_MAX),
         armed=r.typed(t, "armed", path, bool, False),
         grace=r.duration(t, "grace", path, timedelta(seconds=5)),
         ends_after=r.duration(t, "ends_after", path, timedelta(0), minimum=timedelta(minutes=1))
@@ -468,7 +470,7 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
     own = {"kind", "undo", "id", "check_url", "test_url"}
     allowed = _ACTION_KEYS[kind] - (own if inherit else set())
     t = r.table(raw, path, allowed)
-    name = r.typed(t, "name", path, str, "")
+    name = clean_line(r.typed(t, "name", path, str, ""), NAME_MAX)
     if kind == "webhook":
         method = r.typed(t, "method", path, str, inherit.method if inherit else "POST").upper()
         if method not in ("POST", "PUT", "PATCH", "DELETE", "GET"):
@@ -502,14 +504,15 @@ def _action(r: Reader, path: str, raw: Any, *, inherit: Action | None = None) ->
             ),
         )
     elif kind == "message":
-        text = r.text(t, "text", path)
+        # controls go; the length stays the seller's (readiness says when WhatsApp's cap is passed)
+        text = clean_block(r.text(t, "text", path), CONFIG_TEXT_MAX)
         if not text.strip():
             raise r.fail(f"{path}.text" if "text" in t else path, "a message needs some text")
         action = Action("message", name=name, text=text, file=r.typed(t, "file", path, str, ""))
     elif kind == "link":
         action = Action("link", name=name, url=r.url(t, "url", path))
     else:
-        steps = r.string_list(t, "steps", path)
+        steps = tuple(clean_line(step) for step in r.string_list(t, "steps", path))
         if not steps:
             raise r.fail(
                 f"{path}.steps" if "steps" in t else path, "a checklist needs at least one step"

@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from liveguard.core.config import env_names, resolve_env
+from liveguard.core.config import env_names, header_problem, is_header_name, resolve_env
+from liveguard.core.text import clean_line
 from liveguard.core.timekeeping import DurationError, parse_duration
 
 from .toml_lines import key_lines, line_of
@@ -26,12 +27,15 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+MESSAGE_MAX = 300
 
 
 class ConfigError(Exception):
     """A config problem, already phrased for the seller: ``file:line: key: what``."""
 
     def __init__(self, file: str, line: int | None, key: str, message: str) -> None:
+        # the message may echo a value from the file: one clean line, never a control code
+        message = clean_line(message, MESSAGE_MAX)
         self.file, self.line, self.key, self.message = file, line, key, message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
@@ -116,7 +120,11 @@ class Reader:
                     path if key not in table else join(path, key), f"missing key {key!r}"
                 )
             return ""
-        check_url(resolve_env(value, self.environ), lambda msg: self.fail(join(path, key), msg))
+        check_url(
+            resolve_env(value, self.environ),
+            lambda msg: self.fail(join(path, key), msg),
+            shown=not env_names(value),
+        )
         return value
 
     def headers(self, table: dict[str, Any], path: str) -> dict[str, str]:
@@ -129,7 +137,14 @@ class Reader:
                 raise self.fail(
                     join(path, f"headers.{name}"), f"must be a string, not {kind_of(value)}"
                 )
-            self.env_present(value, join(path, f"headers.{name}"))
+            key = join(path, f"headers.{name}")
+            if not is_header_name(name):
+                raise self.fail(key, "is not a valid header name")
+            self.env_present(value, key)
+            # ${NAME} values are checked when used (HeaderValueError names the header then)
+            problem = None if env_names(value) else header_problem(value)
+            if problem is not None:
+                raise self.fail(key, f"the value {problem}")
             out[name] = value
         return out
 
@@ -161,18 +176,23 @@ def env_in_values(r: Reader, value: Any, path: str) -> None:
             env_in_values(r, v, f"{path}[{i}]")
 
 
-def check_url(url: str, fail: Callable[[str], Exception]) -> None:
-    """http(s) only; plain http only to loopback, so secrets never cross a network in clear."""
+def check_url(url: str, fail: Callable[[str], Exception], *, shown: bool = False) -> None:
+    """http(s) only; plain http only to loopback, so secrets never cross a network in clear.
+
+    The messages never quote the URL (it may be a secret: a webhook URL often is); with
+    ``shown`` (no ``${NAME}`` in it) the plain-http one names the host.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         _ = parts.port
-    except ValueError as exc:
-        raise fail(f"bad URL {url!r}: {exc}") from None
+    except ValueError:
+        raise fail("bad URL (expected https://host/…)") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise fail(f"bad URL {url!r} (expected https://host/…)")
+        raise fail("bad URL (expected https://host/…)")
     if parts.scheme == "http" and not is_loopback(host):
-        raise fail(f"plain http is allowed only for loopback hosts; use https:// for {host}")
+        target = f" for {host}" if shown else ""
+        raise fail(f"plain http is allowed only for loopback hosts; use https://{target}")
 
 
 def is_loopback(host: str) -> bool:

@@ -16,11 +16,17 @@ from typing import Any
 import httpx
 
 from liveguard.core.bounds import ORDER_ID_MAX, ORDER_STATUS_MAX, bounded_text
-from liveguard.core.config import MissingEnvError, OrderSource, resolve_env
+from liveguard.core.config import (
+    HeaderValueError,
+    MissingEnvError,
+    OrderSource,
+    resolve_env,
+    resolve_headers,
+)
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, classify_status, parse_datetime
-from liveguard.core.text import REASON_MAX
+from liveguard.core.text import clean_line
 
 from .http_pool import DeadlineExceeded, HttpPool, PoolBusy
 from .probes import describe_http_error
@@ -37,11 +43,11 @@ MAX_FEED_DAYS = 8  # local days one reply may touch: today and last week
 
 
 class FeedError(Exception):
-    """Why a fetch gave nothing usable, in one line (never holds a secret), of bounded size
-    whatever value it quotes."""
+    """Why a fetch gave nothing usable, in one line (never holds a secret). It may quote
+    what the feed sent, so it is cleaned here, where that text enters."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(bounded_text(message, REASON_MAX))
+        super().__init__(clean_line(message))
 
 
 async def fetch_orders(
@@ -49,8 +55,8 @@ async def fetch_orders(
 ) -> list[Order]:
     try:
         url = resolve_env(source.url, environ)
-        headers = {k: resolve_env(v, environ) for k, v in source.headers.items()}
-    except MissingEnvError as exc:
+        headers = resolve_headers(source.headers, environ)
+    except (MissingEnvError, HeaderValueError) as exc:
         raise FeedError(str(exc)) from None
     headers.setdefault("Accept", "application/json")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,3 +34,20 @@ class Paths:
         if config:
             paths = cls(Path(config).expanduser().absolute(), paths.state, paths.logs)
         return paths
+
+
+def writable_by_others(paths: Paths) -> list[Path]:
+    """The home, state and log folders and the config file that anyone on this machine may
+    change (another user could plant a link or edit the Plan B actions). Empty on Windows,
+    where mode bits say nothing."""
+    if os.name == "nt":
+        return []
+    found = []
+    for path in (paths.config.parent, paths.state, paths.logs, paths.config):
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue
+        if mode & stat.S_IWOTH and path not in found:
+            found.append(path)
+    return found

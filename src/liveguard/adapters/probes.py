@@ -16,13 +16,20 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from liveguard.core.config import Channel, Check, MissingEnvError, resolve_env
+from liveguard.core.config import (
+    Channel,
+    Check,
+    HeaderValueError,
+    MissingEnvError,
+    resolve_env,
+    resolve_headers,
+)
 from liveguard.core.expectations import (
     DEFAULT_EXPECTATIONS,
     Observed,
@@ -102,9 +109,19 @@ async def run_check(
     clock: Clock,
     environ: Mapping[str, str] | None = None,
 ) -> ProbeResult:
-    """Run one check once, within its timeout; never raises for what the far side does."""
+    """Run one check once, within its timeout; never raises for what the far side does.
+
+    The reason is outside text (a body, a component name, a feed's words): it leaves here as
+    one clean, capped line.
+    """
     env = os.environ if environ is None else environ
-    at = clock.now()
+    result = await _run_check(pool, check, channel_id, clock.now(), env)
+    return replace(result, reason=clean_line(result.reason))
+
+
+async def _run_check(
+    pool: HttpPool, check: Check, channel_id: str, at: datetime, env: Mapping[str, str]
+) -> ProbeResult:
     try:
         async with asyncio.timeout(_seconds(check) + _GRACE_S):
             if check.kind == "http":
@@ -116,7 +133,7 @@ async def run_check(
             return await _tcp(check, at)
     except TimeoutError:
         return ProbeResult(State.DOWN, _timed_out(_seconds(check)), at)
-    except MissingEnvError as exc:
+    except (MissingEnvError, HeaderValueError) as exc:
         return ProbeResult(State.UNKNOWN, str(exc), at)
     except _Unknown as exc:
         return ProbeResult(State.UNKNOWN, str(exc), at)
@@ -146,7 +163,7 @@ async def _get(
 async def _fetch(
     pool: HttpPool, check: Check, env: Mapping[str, str], target: str
 ) -> HttpReply | str:
-    headers = {k: resolve_env(v, env) for k, v in check.headers.items()}
+    headers = resolve_headers(check.headers, env)
     try:
         return await pool.request(check.method, target, deadline=_seconds(check), headers=headers)
     except DeadlineExceeded as exc:
@@ -190,7 +207,10 @@ def _http_failure(exc: BaseException) -> str:
             return "the server closed the connection without replying"
         return "not an HTTP reply (protocol error)"
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return f"bad URL: {exc}"
+        return "bad URL (not valid once its ${...} are filled in)"
+    if isinstance(exc, httpx.LocalProtocolError):
+        # httpx quotes the offending header or URL, which may hold a secret
+        return "liveguard could not write this request (a header or the URL is not valid)"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -395,7 +415,8 @@ async def _feed(
         raise _Unknown(f"status feed has no entry for {key!r}")
     state = _FEED_STATES.get(str(entry.get("state", "")).lower())
     if state is None:
-        raise _Unknown(f"status feed: unknown state {entry.get('state')!r} for {key!r}")
+        state_text = clean_line(entry.get("state"), NAME_MAX)
+        raise _Unknown(f"status feed: unknown state {state_text!r} for {key!r}")
     since, readable = _feed_since(entry.get("since"), at)
     reason = str(entry.get("reason") or f"status feed says {state.value}")
     if not readable:

@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 from liveguard.core.bounds import bounded_text, bounded_value
 from liveguard.core.promotion import OutboxEntry, Switch
 
-from .atomic_storage import atomic_write_bytes
+from .atomic_storage import atomic_write_bytes, refuse_symlink
 from .audit_journal import journal_entries, journal_seq
 from .state_home import StateHome
 
@@ -154,4 +154,6 @@ class OutboxLease:
 def save_text_file(path: Path, text: str) -> None:
     """Save a Plan B message so it can be found again (atomic, owner-only)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # the atomic replace would not follow a link either, but a link here was planted: say so
+    refuse_symlink(path)
     atomic_write_bytes(path, text.encode("utf-8"))

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import httpx
 
 from liveguard.core.promotion import RenderedRequest
+from liveguard.core.text import REASON_MAX, clean_line
 
 from .http_pool import DeadlineExceeded, HttpPool, NotLoopback, PoolBusy
 
 __all__ = ["SendResult", "WebhookSender"]
 
-EXCERPT_CHARS = 200
+EXCERPT_CHARS = REASON_MAX
 REPLY_MAX_BYTES = 64_000
 
 
@@ -62,17 +63,18 @@ class WebhookSender:
             # could quote the value (a token), so only the kind of problem is said
             return SendResult(None, _unsendable(exc), duration_ms=took(), permanent=True)
         except httpx.HTTPError as exc:
-            return SendResult(None, _describe(exc), duration_ms=took())
+            return SendResult(None, clean_line(_describe(exc)), duration_ms=took())
         except Exception as exc:  # anything else: a readable failure, never a stuck action
             reason = f"could not send ({type(exc).__name__})"
             return SendResult(None, reason, duration_ms=took())
-        excerpt = " ".join(reply.text[:EXCERPT_CHARS].split())
+        # the reply is the far side's text: one clean line, shown and stored as data
+        excerpt = clean_line(reply.text[: EXCERPT_CHARS * 8], EXCERPT_CHARS)
         return SendResult(
             reply.status,
             ""
             if 200 <= reply.status < 300
             else f"HTTP {reply.status}" + (f": {excerpt}" if excerpt else ""),
-            reply.headers.get("Retry-After"),
+            clean_line(reply.headers.get("Retry-After"), 40) or None,
             reply.elapsed_ms,
             excerpt,
         )

@@ -19,6 +19,7 @@ from . import (
     status_commands,
 )
 from .context import EXIT_USAGE, CliError, Context
+from .output import terminal_safe_output
 
 # Each module adds its subcommands with register(subparsers) and sets func(ctx, args) -> int.
 COMMAND_MODULES: list[ModuleType] = [
@@ -64,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with terminal_safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(home=args.home, config_file=args.config, lang_flag=args.lang)

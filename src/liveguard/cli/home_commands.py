@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from liveguard.adapters.atomic_storage import atomic_write_bytes
 from liveguard.adapters.config_file import ConfigError, load_config
-from liveguard.adapters.paths import Paths
+from liveguard.adapters.paths import Paths, writable_by_others
 from liveguard.adapters.state_home import StateError, StateHome
 from liveguard.i18n import Catalog
 from liveguard.service.readiness import ReadinessService, describe
@@ -210,6 +210,8 @@ def run_doctor(ctx: Context, args: argparse.Namespace) -> int:
         finally:
             home.close()
     line(os.access(paths.logs, os.W_OK), "logs", str(paths.logs))
+    for path in writable_by_others(paths):
+        line(False, "perms", f"{path} is writable by other users (fix: chmod o-w '{path}')")
     print(
         "No problems found." if not problems else f"{problems} problem(s) found.", file=sys.stdout
     )

@@ -22,6 +22,7 @@ __all__ = [
     "Channel",
     "Check",
     "Config",
+    "HeaderValueError",
     "Heartbeat",
     "MissingEnvError",
     "Network",
@@ -32,7 +33,10 @@ __all__ = [
     "ShopeeSource",
     "content_id",
     "env_names",
+    "header_problem",
+    "is_header_name",
     "resolve_env",
+    "resolve_headers",
 ]
 
 CheckKind = Literal["http", "statuspage", "tcp", "feed"]
@@ -48,6 +52,55 @@ class MissingEnvError(KeyError):
 
     def __str__(self) -> str:
         return f"environment variable {self.name} is not set"
+
+
+class HeaderValueError(ValueError):
+    """A header whose value, once its ``${NAME}`` are filled in, HTTP cannot carry. Names
+    the header and the variables, never the value (it is usually a token)."""
+
+    def __init__(self, header: str, problem: str, names: list[str]) -> None:
+        super().__init__(header)
+        self.header, self.problem, self.names = header, problem, names
+
+    def __str__(self) -> str:
+        source = ", ".join(f"${{{n}}}" for n in self.names)
+        where = f" (from {source})" if source else ""
+        return f"header {self.header}: the value{where} {self.problem}"
+
+
+# A header name is an HTTP token; a value is visible ASCII with spaces or tabs inside.
+_HEADER_NAME_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_RE = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*")
+
+
+def is_header_name(name: str) -> bool:
+    return _HEADER_NAME_RE.fullmatch(name) is not None
+
+
+def header_problem(value: str) -> str | None:
+    """What is wrong with this header value for HTTP, in words, or None."""
+    if not value or _HEADER_VALUE_RE.fullmatch(value):
+        return None
+    if "\r" in value or "\n" in value:
+        return "has a line break (CR or LF), which HTTP does not allow"
+    if value != value.strip(" \t"):
+        return "starts or ends with a space"
+    if any(ord(ch) > 0x7E for ch in value):
+        return "has a character outside ASCII, which a header cannot carry"
+    return "has a control character, which HTTP does not allow"
+
+
+def resolve_headers(headers: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """Headers with their ``${NAME}`` filled in, each checked for HTTP; raises
+    MissingEnvError or HeaderValueError (naming the header, never the value)."""
+    out: dict[str, str] = {}
+    for name, raw in headers.items():
+        value = resolve_env(raw, environ)
+        problem = header_problem(value)
+        if problem is not None:
+            raise HeaderValueError(name, problem, env_names(raw))
+        out[name] = value
+    return out
 
 
 def env_names(text: str) -> list[str]:

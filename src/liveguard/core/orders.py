@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from .bounds import ORDER_ID_MAX, ORDER_STATUS_MAX
+from .text import clean_line
+
 __all__ = ["Order", "OrderStatus"]
 
 
@@ -28,6 +31,10 @@ class Order:
     source: str = "manual"
 
     def __post_init__(self) -> None:
+        # ids and status words come from files and feeds: clean where every order is made
+        # (an id longer than ORDER_ID_MAX is refused before it gets here, so none is cut)
+        object.__setattr__(self, "order_id", clean_line(self.order_id, ORDER_ID_MAX))
+        object.__setattr__(self, "raw_status", clean_line(self.raw_status, ORDER_STATUS_MAX))
         if self.created.tzinfo is None:
             raise ValueError("Order.created must be timezone-aware")
         if self.amount < 0:

@@ -32,7 +32,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from .config import Action, MissingEnvError, Promotion
+from .config import (
+    Action,
+    HeaderValueError,
+    MissingEnvError,
+    Promotion,
+    env_names,
+    header_problem,
+)
 from .webhook_signing import sign
 
 __all__ = [
@@ -439,7 +446,10 @@ def render_webhook(
     headers: dict[str, str] = {}
     for name, value in action.headers.items():
         text = render_text(value, values, environ, mask=mask)
-        headers[name] = text.replace("\r", " ").replace("\n", " ")
+        problem = None if mask else header_problem(text)
+        if problem is not None:
+            raise HeaderValueError(name, problem, env_names(value))
+        headers[name] = text
     body = b""
     if action.body is not None or action.secret:
         # A signed request always carries JSON: Standard Webhooks receivers parse the body

@@ -20,6 +20,7 @@ __all__ = [
     "clean_block",
     "clean_line",
     "is_clean_line",
+    "terminal_safe",
 ]
 
 # Caps, in characters (documented in docs/outside-text.md).
@@ -54,6 +55,9 @@ def clean_line(value: object, limit: int = REASON_MAX) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
+    # The common case costs a few C-level scans (an order id, a short reason).
+    if len(text) <= limit and text.isprintable() and "  " not in text and text == text.strip():
+        return text
     if len(text) > limit * 8:  # never walk a megabyte to keep 200 characters
         text = text[: limit * 8]
     out = "".join(" " if ch in _BREAKS else ch for ch in text if ch in _BREAKS or _keep(ch))
@@ -76,3 +80,21 @@ def clean_block(value: object, limit: int = BLOCK_MAX) -> str:
 def is_clean_line(text: str) -> bool:
     """True when ``text`` needs no cleaning (for asserting at the surfaces)."""
     return all(_keep(ch) for ch in text)
+
+
+# What a terminal must never receive: C0/C1 controls but the line feed, lone surrogates and the
+# format characters (bidi overrides, zero-width…). A regex so that every line the CLI prints is
+# one C-level pass; tests/test_text_gate.py checks it against unicodedata.
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` as a terminal may receive it: layout kept (spaces, line feeds), tabs as one
+    space, every other control, format character or line/paragraph separator removed."""
+    return _TERMINAL_UNSAFE.sub(lambda m: " " if m.group() == "\t" else "", text)

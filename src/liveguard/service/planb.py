@@ -47,6 +47,7 @@ from liveguard.core.promotion import (
     public_state,
     settle,
 )
+from liveguard.core.text import clean_line
 from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
 
 from .events import PlanBChanged, Publisher, supervise
@@ -191,7 +192,7 @@ class PlanBService:
                 now,
                 token=token,
                 actor=self.actor,
-                reason=reason,
+                reason=clean_line(reason),
                 channel=channel,
                 skip_grace=skip_grace,
             )

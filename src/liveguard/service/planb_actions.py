@@ -16,7 +16,7 @@ from pathlib import Path
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.promotion_store import save_text_file
 from liveguard.adapters.webhook_sender import SendResult, WebhookSender
-from liveguard.core.config import Action, MissingEnvError
+from liveguard.core.config import Action, HeaderValueError, MissingEnvError
 from liveguard.core.promotion import (
     OutboxEntry,
     TemplateValues,
@@ -87,7 +87,7 @@ class ActionRunner:
             request = render_webhook(
                 action, values, self.environ, key=entry.key, timestamp=int(now.timestamp())
             )
-        except (MissingEnvError, SecretFormError) as exc:
+        except (MissingEnvError, HeaderValueError, SecretFormError) as exc:
             result = SendResult(None, str(exc))
             return result, replace(entry, status="failed", error=str(exc), next_at=None)
         result = await self.sender().send(request, action.timeout.total_seconds())

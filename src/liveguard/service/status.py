@@ -37,6 +37,7 @@ from liveguard.core.status import (
     StatusBook,
     uptime_on,
 )
+from liveguard.core.text import NAME_MAX, clean_line
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
 from .events import Notice, Publisher, StatusChanged, supervise
@@ -204,7 +205,8 @@ class StatusService:
         self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
     ) -> ChannelStatus:
         """Declare a channel up or down (or clear back to probes); stored before returning."""
-        who = who or current_actor()
+        who = clean_line(who or current_actor(), NAME_MAX)  # outside text: one clean line
+        reason = clean_line(reason)
         channel_id, decl, now = self._declaration(channel_id, mark, reason, who)
         self._declarations_made += 1
         self._save_declaration(channel_id, mark, reason, who, decl, now)
@@ -217,7 +219,8 @@ class StatusService:
     ) -> ChannelStatus:
         """``declare`` for the control room: the write runs in a worker thread, the book is
         changed on the loop; the channel's bookkeeping follows with the next batch."""
-        who = who or current_actor()
+        who = clean_line(who or current_actor(), NAME_MAX)  # outside text: one clean line
+        reason = clean_line(reason)
         channel_id, decl, now = self._declaration(channel_id, mark, reason, who)
         self._declarations_made += 1  # a batch read under way must not undo this one
         await asyncio.to_thread(self._save_declaration, channel_id, mark, reason, who, decl, now)

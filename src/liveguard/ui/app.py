@@ -13,9 +13,11 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingsMap
 from textual.containers import Container
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from liveguard.core.actions import ACTIONS
+from liveguard.core.text import terminal_safe
 from liveguard.i18n import Catalog
 from liveguard.service.events import (
     Event,
@@ -51,7 +53,30 @@ class RoomEvent(Message):
         self.event = event
 
 
-class LiveguardApp(App[None]):
+class PlainToastApp(App[None]):
+    """An app whose toasts are plain text."""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, whoever raises it: the text is never read as markup (it carries
+        reasons, replies and names from outside), so nothing in it can style or act."""
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+
+class LiveguardApp(PlainToastApp):
     CSS_PATH = [
         Path(__file__).with_name("app.tcss"),
         Path(__file__).with_name("status.tcss"),

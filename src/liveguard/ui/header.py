@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.content import Content
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -21,4 +22,8 @@ class ShopHeader(Static):
 
     def refresh_view(self) -> None:
         view = self.room.header()
-        self.update(f"[b]liveguard[/b] · {view.shop}   {view.day}   [b]{view.clock}[/b]")
+        self.update(
+            Content.assemble(
+                ("liveguard", "bold"), f" · {view.shop}   {view.day}   ", (view.clock, "bold")
+            )
+        )

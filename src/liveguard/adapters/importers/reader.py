@@ -21,10 +21,19 @@ from liveguard.core.bounds import ORDER_ID_MAX, ORDER_STATUS_MAX
 from liveguard.core.money import AmountError, parse_amount
 from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, DateReader, parse_datetime
-from liveguard.core.text import CELL_MAX, clean_line
+from liveguard.core.text import CELL_MAX, NAME_MAX, clean_line
 
 from .formats import ColumnPlan, ExportFormat
-from .tables import READ_ERRORS, Cell, ExportFileError, Table, cell_text, is_blank, read_error
+from .tables import (
+    MESSAGE_MAX,
+    READ_ERRORS,
+    Cell,
+    ExportFileError,
+    Table,
+    cell_text,
+    is_blank,
+    read_error,
+)
 from .vocabulary import UnknownWord, Vocabulary
 
 __all__ = ["ParsedExport", "RowError", "read_orders"]
@@ -54,6 +63,13 @@ class RowError:
     column: str
     value: str
     message: str
+
+    def __post_init__(self) -> None:
+        # column, cell and message quote the file: clean where they enter
+        object.__setattr__(self, "column", clean_line(self.column, NAME_MAX))
+        object.__setattr__(self, "value", clean_line(self.value, CELL_MAX))
+        # the message is ours around quoted cells (each already capped): it may advise at length
+        object.__setattr__(self, "message", clean_line(self.message, MESSAGE_MAX))
 
     def text(self) -> str:
         """``Total Pembayaran: not a number: 'abc'`` (the ``error`` field of ``import --json``)."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from liveguard.core.text import clean_line
+
 __all__ = ["ExportFileError", "Table", "cell_text", "is_blank", "open_table", "read_error"]
 
 Cell = Any  # str from CSV; str, int, float, datetime or None from xlsx
@@ -34,10 +36,15 @@ MAX_ROW_NUMBER = 1_048_576  # Excel's last row; a row numbered past it is a forg
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old binary .xls
 _SHEET_NAMES = ("orders", "order", "pesanan")
+MESSAGE_MAX = 1000  # a message naming a file (its path), quoting a little and advising
 
 
 class ExportFileError(Exception):
-    """The file itself cannot be read: one line naming the file and why."""
+    """The file itself cannot be read: one line naming the file and why. It may quote the
+    file's own text, so it is cleaned here."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(clean_line(message, MESSAGE_MAX))
 
 
 class DamagedSheetError(Exception):

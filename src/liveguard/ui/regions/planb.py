@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from rich.markup import escape
+from textual.content import Content
 from textual.widgets import Static
 
 from liveguard.core.money import format_rupiah
@@ -17,9 +17,11 @@ from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.planb import ActionView, PlanBView, TransitionError
 from liveguard.service.readiness import describe
 
+from ..content import fill, plain, styled
 from ..screens.live_back import LiveBackPrompt
 from .base import Region
 
+EMPTY = Content("")
 REFRESH_S = 0.5  # the countdown and "retrying in N s" move with the clock
 _STATUS_STYLE = {
     "delivered": "$success",
@@ -171,115 +173,123 @@ class PlanBRegion(Region):
             self.app.notify(self.t("planb.live_back.kept"))
         self.refresh_view()
 
-    def _readiness_line(self, ready: Readiness) -> str:
+    def _readiness_line(self, ready: Readiness) -> Content:
         t = self.t
         if ready.ready:
             ago = format_duration(self.room.now() - ready.checked_at, t.lang)
-            state = f"[b $success]{t('readiness.ready')}[/]"
-            return t("readiness.line_ready", state=state, checked=t("readiness.checked", ago=ago))
-        first = escape(describe(ready.problems[0], t))
+            return fill(
+                t.messages.get("readiness.line_ready", "{state} {checked}"),
+                state=styled(t("readiness.ready"), "bold $success"),
+                checked=t("readiness.checked", ago=ago),
+            )
+        first = describe(ready.problems[0], t)
         more = len(ready.problems) - 1
         problem = first + (" " + t("readiness.more", count=more) if more else "")
-        state = f"[b $error]{t('readiness.not_ready')}[/]"
-        return t("readiness.line_not_ready", state=state, problem=problem)
+        return fill(
+            t.messages.get("readiness.line_not_ready", "{state}: {problem}"),
+            state=styled(t("readiness.not_ready"), "bold $error"),
+            problem=problem,
+        )
 
-    def render_text(self, view: PlanBView) -> str:
+    def render_text(self, view: PlanBView) -> Content:
         t = self.t
         keys: dict[str, str] = getattr(self.app, "keys", {})
         key = first_key(keys, "planb", "b")
         arm = first_key(keys, "planb_arm", "a")
-        lines: list[str] = []
+        lines: list[Content] = []
         if view.promotion_count == 0:
-            return t("planb.no_promotions", path=escape(self.room.config.path or "liveguard.toml"))
+            return plain(t("planb.no_promotions", path=self.room.config.path or "liveguard.toml"))
         if not view.promotion_name:
-            return "\n".join([*lines, t("planb.none_armed", arm=arm)])
+            return plain(t("planb.none_armed", arm=arm))
         state_key = "pending_off" if view.phase == "pending_off" else view.state
         state = t(f"planb.state_{state_key}")
         style = _STATE_STYLE.get(view.state, "$text")
         lines.append(
-            t(
-                "planb.headline",
-                state=f"[b {style}]{state}[/]",
-                name=f"[b]{escape(view.promotion_name)}[/b]",
+            fill(
+                t.messages.get("planb.headline", "{state} · {name}"),
+                state=styled(state, f"bold {style}"),
+                name=styled(view.promotion_name, "bold"),
             )
         )
         if view.countdown_s is not None:
             which = "planb.countdown_off" if view.phase == "pending_off" else "planb.countdown"
-            lines.append(f"[b $warning]{t(which, seconds=view.countdown_s, button=key)}[/]")
+            lines.append(styled(t(which, seconds=view.countdown_s, button=key), "bold $warning"))
         elif view.state == "armed":
             grace = self.room.planb.promotion()
             seconds = int(grace.grace.total_seconds()) if grace else 0
-            lines.append(f"[dim]{t('planb.hint_armed', button=key, grace=seconds, arm=arm)}[/dim]")
+            lines.append(styled(t("planb.hint_armed", button=key, grace=seconds, arm=arm), "dim"))
         elif view.state in ("active", "activating"):
-            lines.append(f"[dim]{t('planb.hint_active', button=key)}[/dim]")
+            lines.append(styled(t("planb.hint_active", button=key), "dim"))
         ready = self.room.readiness.last
         if ready is not None and ready.promotion == view.promotion_id:
             lines.append(self._readiness_line(ready))
         if view.activated_at is not None and view.state != "armed":
             lines.append(
-                t("planb.active_since", clock=format_clock(view.activated_at, self.room.zone))
+                plain(
+                    t("planb.active_since", clock=format_clock(view.activated_at, self.room.zone))
+                )
             )
             ends = self.room.planb.planned_end() if view.state == "active" else None
             if ends is not None:
-                lines.append(t("planb.ends_line", clock=format_clock(ends, self.room.zone)))
+                lines.append(plain(t("planb.ends_line", clock=format_clock(ends, self.room.zone))))
         if view.reason and view.state != "armed":
-            lines.append(t("planb.reason", reason=escape(view.reason)))
-        lines += ["", f"[b]{t('planb.actions_title')}[/b]"]
+            lines.append(plain(t("planb.reason", reason=view.reason)))
+        lines += [EMPTY, styled(t("planb.actions_title"), "bold")]
         lines += [self._action_line(a) for a in view.actions]
         if view.messages:
-            lines += ["", f"[b]{t('planb.message_title')}[/b]"]
-            lines += [escape(m) for m in view.messages]
+            lines += [EMPTY, styled(t("planb.message_title"), "bold")]
+            lines += [plain(m) for m in view.messages]
         if view.links:
-            lines += ["", f"[b]{t('planb.links_title')}[/b]"]
-            lines += [f"[u]{escape(link)}[/u]" for link in view.links]
+            lines += [EMPTY, styled(t("planb.links_title"), "bold")]
+            lines += [styled(link, "underline") for link in view.links]
         if view.checklist:
             tick_key = first_key(keys, "planb_checklist", "k")
-            lines += ["", f"[b]{t('planb.checklist_title', button=tick_key)}[/b]"]
-            lines += [
-                f"{escape('[x]' if done else '[ ]')} {escape(s)}" for s, done in view.checklist
-            ]
+            lines += [EMPTY, styled(t("planb.checklist_title", button=tick_key), "bold")]
+            lines += [plain(f"{'[x]' if done else '[ ]'} {s}") for s, done in view.checklist]
         if view.activated_at is not None:
             if view.state == "armed" and view.deactivated_at is not None:
                 zone = self.room.zone
                 start = format_clock(view.activated_at, zone)
                 end = format_clock(view.deactivated_at, zone)
-                lines += ["", f"[b]{t('planb.impact_last_title', start=start, end=end)}[/b]"]
+                lines += [EMPTY, styled(t("planb.impact_last_title", start=start, end=end), "bold")]
             else:
-                lines += ["", f"[b]{t('planb.impact_title')}[/b]"]
+                lines += [EMPTY, styled(t("planb.impact_title"), "bold")]
             if view.impact is None:
-                lines.append(t("planb.impact_none"))
+                lines.append(plain(t("planb.impact_none")))
             else:
                 lines += [
-                    t(
-                        "planb.impact_row",
-                        channel=escape(self._channel_name(r.channel)),
-                        now=format_rupiah(r.since_activation),
-                        before=format_rupiah(r.same_window_yesterday),
+                    plain(
+                        t(
+                            "planb.impact_row",
+                            channel=self._channel_name(r.channel),
+                            now=format_rupiah(r.since_activation),
+                            before=format_rupiah(r.same_window_yesterday),
+                        )
                     )
                     for r in view.impact
                 ]
-        return "\n".join(lines)
+        return Content("\n").join(lines)
 
     def _channel_name(self, channel_id: str) -> str:
         channel = self.room.config.channel(channel_id)
         return channel.name if channel else channel_id
 
-    def _action_line(self, a: ActionView) -> str:
+    def _action_line(self, a: ActionView) -> Content:
         t = self.t
         if a.name or a.kind in ("webhook", "link"):
-            label = escape(a.name or a.label)
+            label = a.name or a.label
         else:
             label = t("planb.message_title" if a.kind == "message" else "planb.checklist.title")
         if a.step == "undo":
             label = f"{t('planb.undo')}: {label}"
         if a.status == "retrying":
-            status = t("planb.status_retrying", seconds=a.retry_in_s or 0, reason=escape(a.error))
+            status = t("planb.status_retrying", seconds=a.retry_in_s or 0, reason=a.error)
         elif a.status == "failed":
-            status = t("planb.status_failed", reason=escape(a.error))
+            status = t("planb.status_failed", reason=a.error)
         else:
             status = t(f"planb.status_{a.status}")
         style = _STATUS_STYLE.get(a.status, "$text-muted")
-        line = f"{a.index + 1}. {label} · [{style}]{status}[/]"
+        line = Content.assemble(f"{a.index + 1}. {label} · ", (status, style))
         if a.kind in ("message", "link") and a.error and a.status == "done":
-            line += f" [dim]({escape(a.error)})[/dim]"
+            line = Content.assemble(line, " ", (f"({a.error})", "dim"))
         return line

@@ -11,6 +11,7 @@ from liveguard.core.ledger import Change, ChangeKind, ChannelDay, DaySummary
 from liveguard.core.money import format_compact
 from liveguard.core.timekeeping import format_clock
 
+from ..content import cell, plain
 from .base import Region
 
 _BARS = " ▁▂▃▄▅▆▇█"
@@ -61,7 +62,7 @@ class SalesRegion(Region):
         body = found.first(Static)
         sales = self.room.sales
         if not self.room.channels:
-            body.update(self.t("sales.no_channels", path=self.room.config.path))
+            body.update(plain(self.t("sales.no_channels", path=self.room.config.path)))
             return
         summary = sales.today()
         feeds = sales.feeds()
@@ -130,7 +131,7 @@ class SalesRegion(Region):
         def row(day: ChannelDay, name: str, style: str = "") -> None:
             share = f"{round(day.share * 100)}%" if day.share is not None else t("sales.dash")
             table.add_row(
-                name,
+                cell(name),
                 str(day.orders),
                 format_compact(day.revenue, lang),
                 self._change(day.vs_yesterday),

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from liveguard.core.actions import ACTIONS
@@ -19,6 +20,7 @@ from liveguard.core.status import Beat, Change, ChannelStatus, Declaration, Sour
 from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.status import ChannelView, Mark
 
+from ..content import plain, styled
 from .base import Region
 
 if TYPE_CHECKING:
@@ -54,10 +56,12 @@ def since_text(status: ChannelStatus, now: datetime, room: ControlRoom, t: Catal
     return t("status.since", clock=format_clock(status.since, room.zone), ago=ago)
 
 
-def heartbeat(beats: list[Beat]) -> str:
+def heartbeat(beats: list[Beat]) -> Content:
     shown = beats[-BEATS_SHOWN:]
-    bar = "".join(f"[{_BEAT_COLOUR[b.state]}]{_BEAT_GLYPH[b.state]}[/]" for b in shown)
-    return "[dim]" + "·" * (BEATS_SHOWN - len(shown)) + "[/dim]" + bar
+    return Content.assemble(
+        ("·" * (BEATS_SHOWN - len(shown)), "dim"),
+        *((_BEAT_GLYPH[b.state], _BEAT_COLOUR[b.state]) for b in shown),
+    )
 
 
 class ChannelRow(Vertical):
@@ -68,12 +72,14 @@ class ChannelRow(Vertical):
         self.index = index
         self._shown: dict[str, str] = {}  # each part's text now on screen
 
-    def _put(self, part: str, text: str) -> Static:
+    def _put(self, part: str, text: str | Content) -> Static:
         """Update one part only when its text changed: every update is a layout pass, and
-        the region redraws on each probe result."""
+        the region redraws on each probe result. (A ``str`` here is ours; outside text comes
+        as ``Content``, compared with its styles.)"""
         static = self._parts[part]
-        if self._shown.get(part) != text:
-            self._shown[part] = text
+        key = text.markup if isinstance(text, Content) else text
+        if self._shown.get(part) != key:
+            self._shown[part] = key
             static.update(text)
         return static
 
@@ -97,8 +103,8 @@ class ChannelRow(Vertical):
         self.set_class(selected, "-selected")
         number = f"{self.index + 1}" if self.index < 9 else " "
         self._put(".status-num", ("›" if selected else " ") + number)
-        live = f" [b]{t('status.live')}[/b]" if s.live else ""
-        self._put(".status-name", f"{s.name}{live}")
+        live = Content.assemble(" ", (t("status.live"), "bold")) if s.live else ""
+        self._put(".status-name", Content.assemble(s.name, live))
         badge = self._put(".status-badge", f" {t(f'status.state_{s.state.value}').upper()} ")
         for state in State:
             badge.set_class(s.state is state, f"-{state.value}")
@@ -109,8 +115,8 @@ class ChannelRow(Vertical):
             meta.append(since_text(s, now, room, t))
         if view.uptime_today is not None and view.checks:
             meta.append(t("status.uptime", percent=_percent(view.uptime_today)))
-        self._put(".status-meta", " · ".join(meta))
-        detail = []
+        self._put(".status-meta", plain(" · ".join(meta)))
+        detail: list[Content] = []
         if view.checks:
             detail.append(heartbeat(view.beats))
         reason = s.reason
@@ -119,20 +125,16 @@ class ChannelRow(Vertical):
             hint = t("status.waiting") if view.checks else t("status.no_checks_hint")
             reason = hint if view.checks or selected else ""
         if reason:
-            detail.append(_escape(reason))
+            detail.append(plain(reason))
         if s.suggestion:
-            detail.append("[i]" + _escape(t("status.suggestion", reason=s.suggestion)) + "[/i]")
-        line = self._put(".status-detail", "  ".join(detail))
+            detail.append(styled(t("status.suggestion", reason=s.suggestion), "italic"))
+        line = self._put(".status-detail", Content("  ").join(detail))
         line.display = bool(detail)
 
 
 def _percent(share: float) -> str:
     value = share * 100
     return f"{value:.0f}" if value in (0, 100) or value >= 99.95 or value < 0.05 else f"{value:.1f}"
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
 
 
 class StatusRegion(Region):
@@ -148,7 +150,7 @@ class StatusRegion(Region):
     def compose(self) -> ComposeResult:
         if not self.room.channels:
             yield Static(
-                self.t("status.no_channels", path=self.room.config.path), id="status-empty"
+                plain(self.t("status.no_channels", path=self.room.config.path)), id="status-empty"
             )
             return
         for n, _ in enumerate(self.room.channels):
@@ -277,9 +279,9 @@ class DownBanner(Static):
         )
         if len(down) > 1:
             text += " " + t("status.banner_more", count=len(down) - 1)
-        shown = f"[b]⚠ {_escape(text)}[/b]  ·  {_escape(self._plan_b_hint())}"
-        if shown != self._shown:  # a layout pass only when the words changed
-            self._shown = shown
+        shown = Content.assemble((f"⚠ {text}", "bold"), f"  ·  {self._plan_b_hint()}")
+        if shown.markup != self._shown:  # a layout pass only when the words changed
+            self._shown = shown.markup
             self.update(shown)
 
     def _plan_b_hint(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
@@ -12,6 +13,7 @@ from textual.widgets import DataTable, Input, Static
 from liveguard.core.timekeeping import format_clock
 from liveguard.service.planb import describe_entry
 
+from ..content import cell
 from .dialog import Dialog
 
 if TYPE_CHECKING:
@@ -65,14 +67,14 @@ class AuditLogScreen(Dialog[None]):
             self._fill(table, "")
             table.focus()
 
-    def _fill(self, table: DataTable[str], text: str) -> None:
+    def _fill(self, table: DataTable[str | Text], text: str) -> None:
         words = text.casefold().split()
         table.clear()
         shown = 0
         for time_text, actor, what, kind in self.rows:
             haystack = f"{time_text} {actor} {what} {kind}".casefold()
             if all(word in haystack for word in words):
-                table.add_row(time_text, actor, what)
+                table.add_row(time_text, cell(actor), cell(what))
                 shown += 1
         count = self.t("planb.log.shown", shown=shown, total=len(self.rows))
         self.query_one("#audit-box").border_subtitle = f"{count} · {self.t('planb.log.hint')}"

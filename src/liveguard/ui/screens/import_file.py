@@ -22,8 +22,10 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from liveguard.core.text import clean_line
 from liveguard.service.sales import ImportCancelled, ImportOutcome, ImportPreview
 
+from ..content import plain
 from ..path_suggester import PathSuggester
 from .dialog import Dialog
 
@@ -66,13 +68,13 @@ class ImportScreen(Dialog[str | None]):
                     compact=True,
                 )
                 yield Select(
-                    [(c.name, c.id) for c in self.room.channels],
+                    [(plain(c.name), c.id) for c in self.room.channels],
                     prompt=t("sales.import.channel"),
                     id="import-channel",
                     compact=True,
                 )
             yield Checkbox(t("sales.import.skip_bad"), id="import-skip")
-            yield Static("", id="import-preview", classes="sales-preview")
+            yield Static("", id="import-preview", classes="sales-preview", markup=False)
             with Horizontal(classes="sales-buttons"):
                 yield Button(t("sales.import.preview"), variant="primary", id="import-preview-btn")
                 yield Button(
@@ -159,7 +161,7 @@ class ImportScreen(Dialog[str | None]):
         except ImportCancelled:
             result = None
         except Exception as exc:  # a file that breaks the reader must not close the room
-            result = f"{path.name}: {type(exc).__name__}: {exc}"
+            result = clean_line(f"{path.name}: {type(exc).__name__}: {exc}")
         if self._stop.is_set():
             result = None  # stopped after the last look: drop what was read
         self._tell(self._previewed, result, path.name)

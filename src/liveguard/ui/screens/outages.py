@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from liveguard.core.timekeeping import format_clock, format_duration, local_day
 
+from ..content import cell
 from .dialog import Dialog
 
 if TYPE_CHECKING:
@@ -47,15 +50,17 @@ class OutagesScreen(Dialog[None]):
             self._fill(tables.first())
             tables.first().focus()
 
-    def _uptime_line(self) -> str:
+    def _uptime_line(self) -> Content:
         t = self.t
         parts = []
         for view in self.room.status.snapshot():
             if view.status.live and view.uptime_today is not None:
                 parts.append(f"{view.status.name} {view.uptime_today * 100:.1f}%")
-        return f"[b]{t('status.outages_uptime')}[/b]: " + (" · ".join(parts) or "-")
+        return Content.assemble(
+            (t("status.outages_uptime"), "bold"), ": " + (" · ".join(parts) or "-")
+        )
 
-    def _fill(self, table: DataTable[str]) -> None:
+    def _fill(self, table: DataTable[str | Text]) -> None:
         t = self.t
         zone = self.room.zone
         now = self.room.now()
@@ -75,9 +80,9 @@ class OutagesScreen(Dialog[None]):
             end = format_clock(outage.end, zone) if outage.end else t("status.outages_ongoing")
             table.add_row(
                 f"{label} {format_clock(outage.start, zone)}",
-                names.get(outage.channel, outage.channel),
+                cell(names.get(outage.channel, outage.channel)),
                 format_duration(outage.duration(now), t.lang),
                 end,
                 t(f"status.source_{outage.source.value}"),
-                outage.reason,
+                cell(outage.reason),
             )

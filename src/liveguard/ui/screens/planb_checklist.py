@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
 
+from ..content import plain
 from .dialog import Dialog
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ class ChecklistScreen(Dialog[None]):
                 yield Static(t("planb.checklist.empty"))
             else:
                 yield SelectionList[int](
-                    *((step, n, done) for n, (step, done) in enumerate(steps)), id="checklist"
+                    *((plain(step), n, done) for n, (step, done) in enumerate(steps)),
+                    id="checklist",
                 )
 
     def on_mount(self) -> None:

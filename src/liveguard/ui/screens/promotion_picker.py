@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from liveguard.service.planb import TransitionError
 
+from ..content import plain, styled
 from .dialog import Dialog
 
 if TYPE_CHECKING:
@@ -36,9 +37,10 @@ class PromotionPicker(Dialog[str | None]):
             box.border_subtitle = t("planb.picker.hint")
             options = []
             for p in self.room.planb.listing():
-                mark = f" [b $success]({t('planb.picker.armed_mark')})[/]" if p["armed"] else ""
-                text = t("planb.picker.row", name=escape(p["name"]), count=p["actions"])
-                options.append(Option(text + mark, id=p["id"]))
+                mark = styled(f"({t('planb.picker.armed_mark')})", "bold $success")
+                text = t("planb.picker.row", name=p["name"], count=p["actions"])
+                prompt = Content.assemble(text, " ", mark) if p["armed"] else plain(text)
+                options.append(Option(prompt, id=p["id"]))
             yield OptionList(*options, id="picker-list")
 
     def on_mount(self) -> None:

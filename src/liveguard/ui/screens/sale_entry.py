@@ -58,7 +58,7 @@ class SaleEntryScreen(Dialog[str | None]):
                 id="sale-status",
                 compact=True,
             )
-            yield Static("", id="sale-error", classes="sales-error")
+            yield Static("", id="sale-error", classes="sales-error", markup=False)
             with Horizontal(classes="sales-buttons"):
                 yield Button(t("sales.entry.save"), variant="primary", id="sale-save")
                 yield Button(t("sales.entry.cancel"), id="sale-cancel")

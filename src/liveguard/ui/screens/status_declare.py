@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from liveguard.core.status import ChannelStatus
 from liveguard.service.status import Mark
 
+from ..content import plain
 from .dialog import Dialog
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class DeclareScreen(Dialog[tuple[Mark, str] | None]):
         t = self.t
         s = self.status
         with Vertical(id="declare-box", classes="dialog") as box:
-            box.border_title = t("status.declare_title", name=s.name)
+            box.border_title = plain(t("status.declare_title", name=s.name))
             box.border_subtitle = t("status.declare_hint")
             state = t(f"status.state_{s.state.value}").upper()
             source = t(f"status.source_{s.source.value}")
