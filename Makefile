@@ -43,7 +43,7 @@ bench: $(STAMP)
 STRESS_TESTS := tests/test_state_store.py tests/test_promo_crash.py tests/test_config_fuzz.py \
 	tests/test_promo_fuzz.py tests/test_fuzz_imports.py tests/test_fuzz_replies.py \
 	tests/test_network_faults.py tests/test_disk_faults.py tests/test_room_crash.py \
-	tests/test_expectation_fuzz.py
+	tests/test_expectation_fuzz.py tests/test_quit.py
 
 stress: $(STAMP)
 	$(BIN)/python -m pytest -q --big --timeout 3600 $(STRESS_TESTS)

@@ -44,8 +44,6 @@ async def shoot(out: Path, lang: str, size: tuple[int, int]) -> None:
                 await pilot.pause(0.1)
             await pilot.pause(0.5)
             app.save_screenshot(filename=out.name, path=str(out.parent))
-            room.unsubscribe(app._on_room_change)
-            await room.stop()
         home.close()
 
 

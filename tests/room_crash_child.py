@@ -38,9 +38,7 @@ def main() -> None:
         print("UP", flush=True)
         if drain is not None:
             await pilot.pause(drain)
-            room.unsubscribe(app._on_room_change)
-            await room.stop()
-            app.exit()
+            app.exit()  # the app stops the room on its way out
             return
         n = 0
         while True:
@@ -53,7 +51,7 @@ def main() -> None:
                 outcome = room.sales.import_file(import_file)
                 print(f"IMPORT {outcome.results['added']}", flush=True)
             if n % 5 == 1:
-                await pilot.press("b")
+                await app.run_action("planb")  # the key's action, without the pilot's idle wait
                 print("PRESS", flush=True)
             await pilot.pause(0.05)
 

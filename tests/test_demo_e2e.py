@@ -132,7 +132,8 @@ async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: Co
                 room.planb.view().state == "active" and webhooks(shop, "/flash-sale/start") == 1
             ),
         )
-        assert t("planb.state_active") in screen_text(app)
+        # the screen follows the service by an event (redrawn right after, not inside the write)
+        await until(pilot, "ACTIVE on screen", lambda: t("planb.state_active") in screen_text(app))
         shopee_before = shop.orders_total("shopee")
         story.advance_to(beat_at("live_back") - 1)
         climb = shop.orders_total("shopee") - shopee_before
@@ -162,7 +163,7 @@ async def test_the_demo_evening_as_the_seller_sees_it(world: DemoWorld, room: Co
             "Plan B stopped and the flash sale ended",
             lambda: room.planb.view().state == "armed" and webhooks(shop, "/flash-sale/end") == 1,
         )
-        assert t("planb.state_armed") in screen_text(app)
+        await until(pilot, "ARMED on screen", lambda: t("planb.state_armed") in screen_text(app))
         story.advance_to(beat_at("epilogue"))
         assert not shop.flash_sale_on()
         # Background work stops while the regions are still there: a feed poll that lands

@@ -10,13 +10,14 @@ with ENOSPC or EROFS).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from liveguard.adapters.atomic_storage import TEMP_MARK
 from liveguard.adapters.config_file import parse_config
 from liveguard.adapters.state_home import StateError, StateHome
 from liveguard.core.timekeeping import FixedClock
+from liveguard.service import planb as planb_module
+from liveguard.service.events import Event, Notice, PlanBChanged, Publisher
+from liveguard.service.planb import PlanBService
 from liveguard.service.sales import SaleInputError, SalesService
 from liveguard.service.status import StatusService
 from tests.disk_fault_child import FaultyOs
@@ -216,13 +220,15 @@ async def test_the_running_room_keeps_probing_and_feeding_through_a_full_disk(
     config = parse_config(shop_config(), "liveguard.toml", {})
     config = replace(config, channels=(Channel("tiktok", "TikTok Shop", True, (check,)),))
     status = StatusService(config, home, clock)
+    told: list[Event] = []
+    status.events.subscribe(told.append)
     status.load()
     job = CheckJob("tiktok", 0, check)
     monkeypatch.setattr(atomic_storage, "os", FaultyOs("enospc"))
     status.record(job, ProbeResult(State.DOWN, "status 503", clock.now()))
     await status.sync()
     await status.sync()
-    notices = [n for n in home.notices if "could not save" in n]
+    notices = [e.text for e in told if isinstance(e, Notice) and "could not save" in e.text]
     assert len(notices) == 1 and "the disk is full" in notices[0]  # told once, not every second
     assert "tiktok" not in StatusStore(home).channels()
 
@@ -240,3 +246,75 @@ async def test_the_running_room_keeps_probing_and_feeding_through_a_full_disk(
             await pool.aclose()
     await status.sync()
     assert StatusStore(home).channels()["tiktok"]  # the held-back batch is on disk now
+
+
+async def until(what: str, condition: Callable[[], bool], deadline_s: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline_s
+    while not condition():
+        assert loop.time() < give_up, f"never saw: {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_plan_b_goes_on_by_itself_once_space_returns(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while Plan B is starting: its loop says so once and keeps trying; once
+    space returns the start action goes out (once) and the switch settles, with no restart."""
+    from tests.servers import LoopbackServer, reply
+    from tests.test_promo_outbox import ENV, plan_config
+
+    monkeypatch.setattr(planb_module, "LOOP_BACKOFF_S", (0.05,))  # retry fast, same path
+    with LoopbackServer() as srv:
+        srv.route("/start", reply(200))
+        events = Publisher()
+        told: list[Event] = []
+        events.subscribe(told.append)
+        planb = PlanBService(
+            plan_config(srv.url("")), home, clock=clock, environ=ENV, opener=None, events=events
+        )
+        planb.press(reason="TikTok down", skip_grace=True)  # the key press was saved
+        faulty = FaultyOs("enospc")
+        monkeypatch.setattr(atomic_storage, "os", faulty)
+        stop = asyncio.Event()
+        loop_task = asyncio.create_task(planb.run(stop))
+        try:
+            await until("three failed rounds", lambda: faulty.failures >= 3)
+            assert not loop_task.done()  # the loop lives on
+            assert not [r for r in srv.requests if r.path.startswith("/start")]  # not claimed
+            assert planb.switch().phase == "activating"
+
+            monkeypatch.setattr(atomic_storage, "os", os)  # space returns
+            await until("Plan B active", lambda: planb.switch().phase == "active")
+        finally:
+            stop.set()
+            planb.wake.set()
+            await asyncio.wait_for(loop_task, 10)
+            await planb.aclose()
+        starts = [r for r in srv.requests if r.path.startswith("/start")]
+        assert len(starts) == 1  # delivered exactly once
+    notices = [e.text for e in told if isinstance(e, Notice)]
+    assert len(notices) == 1 and "the disk is full" in notices[0], notices  # told once
+    kinds = [e.kind for e in told if isinstance(e, PlanBChanged)]
+    assert "planb.attempt" in kinds and kinds.count("planb.transition") >= 2
+
+
+async def test_the_plan_b_key_on_a_full_disk_says_so_and_changes_nothing(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(atomic_storage, "os", FaultyOs("enospc"))
+        await app.run_action("planb")
+        await pilot.pause()  # the notification is a message to the app
+        # the key's own answer (background notices carry the "Note" title)
+        said = [n.message for n in app._notifications if not n.title]
+        assert said and "could not save" in said[0] and "the disk is full" in said[0]
+        assert app.room.planb.switch().phase == "idle"
+        monkeypatch.setattr(atomic_storage, "os", os)  # space returns
+        await app.run_action("planb")
+        assert app.room.planb.switch().phase == "pending"
+        assert app.is_running

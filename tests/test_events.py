@@ -80,3 +80,34 @@ async def test_supervise_reports_a_failure_once_and_keeps_the_loop_going() -> No
     assert [n.text for n in notices if isinstance(n, Notice)] == ["disk full"]
     assert pauses[:4] == [7.0, 1.0, 2.0, 7.0]
     assert task.cancelled()
+
+
+async def test_supervise_ends_between_rounds_once_stop_is_set() -> None:
+    pub = Publisher()
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    async def body() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 3:
+            stop.set()  # the round under way still finishes
+
+    await asyncio.wait_for(supervise("plan b", body, pub, every=0, stop=stop), 5)
+    assert rounds == [0, 1, 2]
+
+
+async def test_notices_from_before_the_room_starts_reach_every_later_subscriber() -> None:
+    pub = Publisher()
+    phone: list[object] = []
+    pub.subscribe(phone.append)  # a subscriber from the start (the phone notifier)
+    pub.publish(SalesChanged())  # nothing to redraw yet: not kept
+    pub.notice("state/status.json: moved aside")
+    screen: list[object] = []
+    pub.subscribe(screen.append)  # the screen, once it is mounted
+    assert [type(e).__name__ for e in phone] == ["SalesChanged", "Notice"]
+    assert [type(e).__name__ for e in screen] == ["Notice"]
+    pub.bind()  # the room started: news from now on is only for those listening
+    pub.notice("disk full")
+    late: list[object] = []
+    pub.subscribe(late.append)
+    assert [e.text for e in late if isinstance(e, Notice)] == ["state/status.json: moved aside"]

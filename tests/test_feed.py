@@ -12,6 +12,7 @@ from liveguard.adapters.config_file import parse_config
 from liveguard.adapters.http_pool import HttpPool
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.timekeeping import FixedClock
+from liveguard.service.events import Event, Publisher, SalesChanged, SourceChanged
 from liveguard.service.sales import SalesService
 from tests.servers import LoopbackServer, Request, close_at_once, drip, garbage, reply
 
@@ -56,8 +57,10 @@ def service(
 ) -> SalesService:
     env = {"ORDERS_TOKEN": "s3cret"}
     config = parse_config(feed_config(url, extra), "liveguard.toml", environ=env)
-    seen: list[str] = []
-    sales = SalesService(config, home, clock, pool=pool, environ=env, notify=seen.append)
+    events = Publisher()
+    seen: list[Event] = []
+    events.subscribe(seen.append)
+    sales = SalesService(config, home, clock, pool=pool, environ=env, events=events)
     sales.notified = seen  # type: ignore[attr-defined]
     return sales
 
@@ -73,9 +76,9 @@ async def test_good_feed_records_orders_with_the_secret_header(
     assert "s3cret" not in repr(view)
     row = sales.today().channel("shopee")
     assert row is not None and (row.orders, row.revenue, row.cancelled) == (2, 225_000, 1)
-    assert sales.notified == ["sales"]  # type: ignore[attr-defined]
-    again = await sales.poll_source(0)
-    assert again.state == "ok" and sales.notified == ["sales"]  # type: ignore[attr-defined]
+    assert sales.notified == [SalesChanged("shopee")]  # type: ignore[attr-defined]
+    again = await sales.poll_source(0)  # nothing new: nothing to redraw
+    assert again.state == "ok" and sales.notified == [SalesChanged("shopee")]  # type: ignore[attr-defined]
 
 
 async def test_mapped_fields_and_items_path(
@@ -144,6 +147,12 @@ async def test_a_failing_feed_is_stale_with_its_reason_and_keeps_the_numbers(
     assert view.last_ok == first.last_ok and view.orders == 3
     row = sales.today().channel("shopee")
     assert row is not None and row.revenue == 225_000
+    stale = [e for e in sales.notified if isinstance(e, SourceChanged)]  # type: ignore[attr-defined]
+    assert stale == [SourceChanged(view.where, "shopee", "stale", view.reason)]
+    assert "s3cret" not in repr(stale)
+    server.route("/orders", reply(200, json=GOOD))
+    await sales.poll_source(0)
+    assert [e.state for e in sales.notified if isinstance(e, SourceChanged)] == ["stale", "fresh"]  # type: ignore[attr-defined]
 
 
 async def test_missing_token_is_a_reason_not_a_crash(
@@ -163,7 +172,7 @@ async def test_background_loop_polls_and_stops(
     server.route("/orders", reply(200, json=GOOD))
     sales = service(home, clock, pool, server.url("/orders"))
     got = asyncio.Event()
-    sales.notify = lambda area: got.set()
+    sales.events.subscribe(lambda event: got.set())
     sales.start()
     await asyncio.wait_for(got.wait(), 10)
     await sales.stop()

@@ -25,7 +25,7 @@ from liveguard.core.timekeeping import FixedClock, SystemClock
 from liveguard.service.room import ControlRoom
 from liveguard.ui.app import LiveguardApp
 from liveguard.ui.regions.status import DownBanner, StatusRegion
-from liveguard.ui.screens.audit_log import AuditLogScreen
+from liveguard.ui.screens.audit_log import SHOWN, AuditLogScreen
 from liveguard.ui.screens.outages import OutagesScreen
 from tests.cli_runner import run_liveguard
 from tests.fixtures_sales import Sample, write_tiktok_csv
@@ -343,7 +343,10 @@ def test_the_control_room_shows_hostile_text_as_text_and_runs_nothing(
             for detail in region.query(".status-name, .status-detail"):
                 clicks += await click_all_over(pilot, detail, rows=1)
             clicks += await click_all_over(pilot, app.query_one("#planb-body"), rows=10)
-            for screen in (OutagesScreen(room, app.t), AuditLogScreen(room, app.t)):
+            for screen in (
+                OutagesScreen(room, app.t),
+                AuditLogScreen(room, app.t, room.planb.log(SHOWN)),
+            ):
                 await app.push_screen(screen)
                 await pilot.pause()
                 table = screen.query_one(DataTable)

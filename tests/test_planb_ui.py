@@ -22,7 +22,7 @@ from liveguard.i18n import Catalog
 from liveguard.service.planb import PlanBService
 from liveguard.service.room import ControlRoom
 from liveguard.ui.regions.planb import PlanBRegion
-from liveguard.ui.screens.audit_log import AuditLogScreen
+from liveguard.ui.screens.audit_log import SHOWN, AuditLogScreen
 from liveguard.ui.screens.planb_checklist import ChecklistScreen
 from liveguard.ui.screens.promotion_picker import PromotionPicker
 from tests.conftest import make_app, make_room
@@ -359,10 +359,13 @@ def test_picker_and_audit_log_snapshots(  # type: ignore[no-untyped-def]
     config = ui_config("http://127.0.0.1:9")
     prepare("active", home, clock, config)
     room = make_room(home, clock, lang, config)
-    dialog = PromotionPicker if screen == "picker" else AuditLogScreen
 
     async def open_it(pilot) -> None:  # type: ignore[no-untyped-def]
-        pilot.app.push_screen(dialog(room, pilot.app.t))
+        t = pilot.app.t
+        if screen == "picker":
+            pilot.app.push_screen(PromotionPicker(room, t))
+        else:
+            pilot.app.push_screen(AuditLogScreen(room, t, room.planb.log(SHOWN)))
         await pilot.pause()
 
     assert snap_compare(RegionApp(room), terminal_size=(120, 40), run_before=open_it)

@@ -156,10 +156,7 @@ def test_live_drop_is_inferred_for_live_channels_only(home: StateHome, clock: Fi
                 Order("shopee", f"s{days_ago}-{n}", at, 1000),
             ]
     sales.orders.upsert_many(orders)
-    handed: list[object] = []
-    sales.on_drops = handed.append
-    drops = sales.check_drops()
-    assert handed == [drops]
+    drops = sales.live_drops()
     assert [d.channel for d in drops] == ["tiktok"]
     assert drops[0].recent == 0 and drops[0].baseline == 8
     for n in range(5):

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from liveguard.adapters.state_home import StateHome
 from liveguard.core.actions import ACTIONS
+from liveguard.core.status import Change
 from liveguard.core.timekeeping import FixedClock
+from liveguard.service.events import (
+    Notice,
+    PlanBChanged,
+    SalesChanged,
+    SourceChanged,
+    StatusChanged,
+)
+from liveguard.ui.regions.base import Region
 from liveguard.ui.screens.help import HelpScreen
 from tests.conftest import make_app
+from tests.test_planb_ui import until
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -154,8 +166,104 @@ async def test_background_news_after_quitting_redraws_nothing(
     app = make_app(home, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
-    app.room.notify("all")  # would raise NoMatches if the app were still listening
-    assert app.room._listeners == []
+    app.room.events.publish(SalesChanged("shopee"))  # nobody left to redraw anything
+    app.room.events.publish(PlanBChanged())
+    assert app.room.events._subscribers == []
+
+
+async def test_notices_raised_while_the_room_runs_appear_when_they_happen(
+    home: StateHome, clock: FixedClock
+) -> None:
+    """A file moved aside (told from a worker thread, as state writes are) and a notice
+    published by a background loop both reach the screen at once, each shown once."""
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        aside = "state/orders/2026-11-28.json: could not be read (empty file); moved aside"
+        worker = threading.Thread(target=home.tell, args=(aside,))
+        worker.start()
+        worker.join()
+        for _ in range(2):  # the same notice twice: shown once
+            app.room.events.publish(Notice("state/status.json: could not save", key="disk"))
+        await until(pilot, lambda: len(app._notifications) >= 2)
+        messages = [n.message for n in app._notifications]
+        assert messages.count(aside) == 1
+        assert messages.count("state/status.json: could not save") == 1
+    assert home.notices == []  # handed to the room, not kept for a later mount
+
+
+async def test_a_burst_of_changes_redraws_each_region_once(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        drawn: list[str] = []
+        for region in app.query(Region):
+            monkeypatch.setattr(region, "refresh_view", lambda area=region.AREA: drawn.append(area))
+        for _ in range(5):
+            app.room.events.publish(SalesChanged("shopee"))
+            app.room.events.publish(PlanBChanged("planb.tick"))
+        await until(pilot, lambda: len(drawn) >= 2)
+        await pilot.pause()
+        assert sorted(drawn) == ["planb", "sales"]
+
+
+async def test_changes_redraw_the_room_behind_an_open_dialog(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        drawn: list[str] = []
+        sales = app.screen_stack[0].query_one("#sales", Region)
+        monkeypatch.setattr(sales, "refresh_view", lambda: drawn.append("sales"))
+        app.room.events.publish(SalesChanged("shopee"))
+        await until(pilot, lambda: drawn == ["sales"])
+
+
+async def test_a_redraw_that_raises_never_reaches_the_publisher(
+    home: StateHome, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+
+        def broken() -> None:
+            raise RuntimeError("a redraw bug")
+
+        monkeypatch.setattr(app.query_one("#sales", Region), "refresh_view", broken)
+        monkeypatch.setattr(app.query_one("#status", Region), "incident", lambda change: broken())
+        app.room.events.publish(SalesChanged("shopee"))  # returns: the redraw runs later
+        status = app.room.status.statuses()[0]
+        app.room.events.publish(StatusChanged(Change(status, status)))
+        await until(pilot, lambda: bool(app._notifications))
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert said == [app.t("events.redraw_failed")]  # told once, not once per failure
+        assert app.is_running
+
+
+async def test_a_failed_plan_b_step_and_a_stale_feed_are_said_when_they_happen(
+    home: StateHome, clock: FixedClock
+) -> None:
+    app = make_app(home, clock, "id")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        failed = {"action": 1, "label": "Flash sale", "result": "failed", "error": "status 500"}
+        app.room.events.publish(PlanBChanged("planb.attempt", failed))
+        app.room.events.publish(PlanBChanged("planb.attempt", {**failed, "result": "retrying"}))
+        app.room.events.publish(
+            SourceChanged("http://127.0.0.1/orders", "shopee", "stale", "status [b]503[/b]")
+        )
+        await until(pilot, lambda: len(app._notifications) >= 2)
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert messages == [
+            "Langkah 1 Plan B (Flash sale) gagal: status 500",
+            "Shopee: feed pesanan tidak menjawab (status [b]503[/b]); angka yang tampil mungkin tertinggal.",
+        ]
 
 
 @pytest.mark.parametrize("key", ["question_mark", "o", "d", "s", "i", "a", "k", "l"])

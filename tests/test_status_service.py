@@ -14,6 +14,7 @@ from liveguard.adapters.status_store import OUTAGES_KEPT, StatusStore
 from liveguard.core.config import Alerts, Channel, Check, Config
 from liveguard.core.status import Change, Outage, ProbeResult, Source, State
 from liveguard.core.timekeeping import FixedClock
+from liveguard.service.events import StatusChanged
 from liveguard.service.status import StatusService, exit_code
 from tests.servers import LoopbackServer, reply
 
@@ -57,13 +58,21 @@ async def service_round(service: StatusService, pool: HttpPool):  # type: ignore
     ).run_once()
 
 
+def changes_of(service: StatusService) -> list[Change]:
+    """Every status change the service publishes, as it publishes it."""
+    changes: list[Change] = []
+    service.events.subscribe(
+        lambda e: changes.append(e.change) if isinstance(e, StatusChanged) else None
+    )
+    return changes
+
+
 async def test_outage_is_recorded_and_survives_a_restart(
     server: LoopbackServer, home: StateHome, clock: FixedClock
 ) -> None:
     service = StatusService(config_for(server), home, clock)
     service.load()
-    changes: list[Change] = []
-    service.subscribe(changes.append)
+    changes = changes_of(service)
     pool = HttpPool(4)
     try:
         await one_round(service, pool, clock)
@@ -126,8 +135,7 @@ async def test_a_running_service_picks_up_a_mark_from_another_process(
     cli = StatusService(config_for(server), home, clock)
     cli.declare("shopee", "down", "Shopee Live will not start", who="budi")
     assert room.book.status("shopee").source is Source.NONE
-    changes: list[Change] = []
-    room.subscribe(changes.append)
+    changes = changes_of(room)
     await room.sync()
     assert room.book.status("shopee").state is State.DOWN
     assert changes and changes[0].opened is not None
@@ -189,7 +197,13 @@ async def test_run_probes_on_schedule_and_flushes(
 ) -> None:
     service = StatusService(config_for(server), home, clock)
     seen = asyncio.Event()
-    service.subscribe(lambda c: seen.set() if c.after.channel == "shopee" else None)
+    service.events.subscribe(
+        lambda e: (
+            seen.set()
+            if isinstance(e, StatusChanged) and e.change.after.channel == "shopee"
+            else None
+        )
+    )
     pool = HttpPool(4)
     task = asyncio.create_task(service.run(pool, flush_every=0.01))
     try:

@@ -2,7 +2,8 @@
 
 Files carry a ``_meta`` table with their kind and schema version. A file that cannot be read
 is moved aside as ``NAME.corrupt-<UTC timestamp>`` and the program goes on without it; the
-seller is told in one line (``StateHome.notices``).
+seller is told in one line (``StateHome.tell``: kept in ``notices`` until the control room
+listens with ``report_to``).
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ class StateHome:
         self.paths = paths
         self.dir = paths.state
         self.clock = clock or SystemClock()
+        # One-line notices for the seller, kept here until someone listens (``report_to``).
         self.notices: list[str] = []
+        self._report: Callable[[str], None] | None = None
         self._dbs: dict[Path, TinyDB] = {}
         self._write_lock: FileLock | None = None
         self._room_lock: FileLock | None = None
@@ -256,9 +259,24 @@ class StateHome:
         db = self._dbs.pop(path, None)
         if db is not None:
             db.storage.close()
-        self.notices.append(
+        self.tell(
             f"{path}: could not be read ({why}); moved aside as {target.name}, starting without it"
         )
+
+    def report_to(self, report: Callable[[str], None]) -> None:
+        """Hand the notices kept so far, and every later one as it happens, to ``report``
+        (the control room publishes them; may be called from any thread)."""
+        self._report = report
+        kept, self.notices[:] = list(self.notices), []
+        for text in kept:
+            report(text)
+
+    def tell(self, text: str) -> None:
+        """A one-line notice for the seller (a file moved aside)."""
+        if self._report is None:
+            self.notices.append(text)
+        else:
+            self._report(text)
 
     def forget(self, relpath: str) -> None:
         """Drop the open TinyDB of a file about to be deleted, so it is not reused stale."""

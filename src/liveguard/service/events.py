@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -88,14 +89,23 @@ Event = StatusChanged | SalesChanged | SourceChanged | PlanBChanged | Notice
 Subscriber = Callable[[Event], None]
 
 
+KEEP_EARLY = 20  # notices kept from before the room started (the screen is still being built)
+
+
 class Publisher:
-    """Hands every event to every subscriber, on the event loop it is bound to."""
+    """Hands every event to every subscriber, on the event loop it is bound to.
+
+    Notices published before ``bind`` (the room starting: e.g. a file moved aside while the
+    control room draws its first frame) are kept, a few, and handed to each subscriber that
+    joins later too, so the screen, which subscribes when it is mounted, still shows them.
+    """
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
         self._failed: set[tuple[int, str]] = set()
+        self._early: deque[Notice] = deque(maxlen=KEEP_EARLY)
 
     def bind(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Deliver on ``loop`` (default: the running loop) from now on."""
@@ -105,6 +115,8 @@ class Publisher:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Add a subscriber; returns the function that removes it again."""
         self._subscribers.append(subscriber)
+        for notice in list(self._early):
+            self._hand(subscriber, notice)
 
         def unsubscribe() -> None:
             if subscriber in self._subscribers:
@@ -124,15 +136,20 @@ class Publisher:
         self.publish(Notice(text, severity, key or text))
 
     def _deliver(self, event: Event) -> None:
+        if self._loop is None and isinstance(event, Notice):
+            self._early.append(event)
         for subscriber in list(self._subscribers):
-            try:
-                subscriber(event)
-            except Exception as exc:  # a subscriber's bug must not reach the publisher
-                log.exception("subscriber %r failed on %r", subscriber, type(event).__name__)
-                mark = (id(subscriber), type(exc).__name__)
-                if mark not in self._failed and not isinstance(event, Notice):
-                    self._failed.add(mark)
-                    self._deliver(Notice(f"could not show a change ({type(exc).__name__})"))
+            self._hand(subscriber, event)
+
+    def _hand(self, subscriber: Subscriber, event: Event) -> None:
+        try:
+            subscriber(event)
+        except Exception as exc:  # a subscriber's bug must not reach the publisher
+            log.exception("subscriber %r failed on %r", subscriber, type(event).__name__)
+            mark = (id(subscriber), type(exc).__name__)
+            if mark not in self._failed and not isinstance(event, Notice):
+                self._failed.add(mark)
+                self._deliver(Notice(f"could not show a change ({type(exc).__name__})"))
 
 
 async def supervise(
@@ -143,16 +160,18 @@ async def supervise(
     every: float,
     backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
     describe: Callable[[BaseException], str] = str,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Run ``body`` every ``every`` seconds until cancelled.
 
     An iteration that raises is logged, published once as a notice (again only after the
     loop has recovered and failed anew), and retried after a growing pause; only
-    cancellation ends the loop.
+    cancellation ends the loop, or ``stop`` once set (looked at between rounds, so a round
+    that is under way finishes first).
     """
     failures = 0
-    while True:
+    while stop is None or not stop.is_set():
         try:
             await body()
         except asyncio.CancelledError:

@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
@@ -49,6 +50,7 @@ from liveguard.core.promotion import (
 from liveguard.core.text import clean_line
 from liveguard.core.timekeeping import Clock, SystemClock, format_clock, load_zone
 
+from .events import PlanBChanged, Publisher, supervise
 from .planb_actions import ActionRunner, Opener, open_in_browser
 from .planb_view import (
     ActionView,
@@ -75,6 +77,8 @@ log = logging.getLogger("liveguard")
 
 AUDIT_SOURCE = "planb"  # this journal's name in the audit log's copy marks
 LOOP_IDLE_S = 0.5  # how often the control room loop looks at the switch when nothing is due
+# Pauses after a failed round (a full disk, a lock held too long); a key press cuts one short.
+LOOP_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -94,8 +98,10 @@ class PlanBService:
         opener: Opener | None = open_in_browser,
         impact: Callable[[datetime, datetime], Sequence[ImpactRow] | None] | None = None,
         actor: str | None = None,
+        events: Publisher | None = None,
     ) -> None:
         self.config = config
+        self.events = events or Publisher()
         self.home = home
         self.clock = clock or home.clock or SystemClock()
         self.store = PromotionStore(home)
@@ -115,9 +121,10 @@ class PlanBService:
         # True until the journal has been copied to the audit log by this process: at start
         # (a crash may have left records) and after every change.
         self._journal_dirty = True
-        self.on_change: Callable[[], None] | None = None
         self.down: tuple[tuple[str, str, datetime], ...] = ()  # live channels DOWN, for the banner
         self.wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop ``run`` waits on
+        self._loop_thread = 0
         self.kept: set[str] = set()  # activations the seller chose to keep after live returned
 
     # -- reading ---------------------------------------------------------------------------
@@ -264,11 +271,13 @@ class PlanBService:
         path, in the next ``step`` (or ``log``), or at once when many are waiting."""
 
         wrote = False
+        noted: list[dict[str, Any]] = []
 
         def apply(state: PlanBState) -> PlanBState:
             nonlocal wrote
             changed = change(state)
             wrote = changed != state
+            noted[:] = [r for r in changed.journal if r not in state.journal] if wrote else []
             return changed
 
         state = self.store.update(apply)
@@ -277,10 +286,27 @@ class PlanBService:
         self._journal_dirty = True
         if len(state.journal) > KEEP_JOURNAL:
             self._copy_journal_soon()
-        self.wake.set()
-        if self.on_change is not None:
-            self.on_change()
+        self._wake_loop()
+        self._publish(noted)
         return state
+
+    def _publish(self, records: Sequence[dict[str, Any]]) -> None:
+        """One ``PlanBChanged`` per audit record a commit carried (or one plain one)."""
+        for record in records:
+            detail = record.get("detail")
+            self.events.publish(
+                PlanBChanged(str(record["kind"]), dict(detail) if isinstance(detail, dict) else {})
+            )
+        if not records:
+            self.events.publish(PlanBChanged())
+
+    def _wake_loop(self) -> None:
+        """Wake ``run`` now: something changed (from any thread; asyncio.Event is not safe)."""
+        loop = self._loop
+        if loop is not None and loop.is_running() and self._loop_thread != threading.get_ident():
+            loop.call_soon_threadsafe(self.wake.set)
+        else:
+            self.wake.set()
 
     def _copy_journal_soon(self) -> None:
         """Copy a long journal now; when that fails (full disk) the records stay where they
@@ -319,7 +345,7 @@ class PlanBService:
 
         state = self._commit(apply)
         if moved is not None:
-            self.wake.set()
+            self._wake_loop()
         return self.switch(state)
 
     def _entries_after(
@@ -394,17 +420,21 @@ class PlanBService:
         return max(0.0, min(times)) if times else None
 
     async def step(self) -> int:
-        """One pass: advance the switch and send what is due. Returns how many actions ran."""
-        self.advance()
+        """One pass: advance the switch and send what is due. Returns how many actions ran.
+
+        Every write and read of the state file runs in a worker thread, never on the loop
+        (the lease stays on the loop's thread: a file lock belongs to the thread holding it)."""
+        await asyncio.to_thread(self.advance)
         if not self.lease.try_acquire():
-            self.flush_journal()
+            await asyncio.to_thread(self.flush_journal)
             return 0  # another liveguard on this home sends; it will see our changes
-        due = self.due_entries()
+        due = await asyncio.to_thread(self.due_entries)
         if due:
-            claimed = self._claim(due)
+            claimed = await asyncio.to_thread(self._claim, due)
             await asyncio.gather(*(self._perform(e) for e in claimed))
-            self.advance()
-        self.flush_journal()  # the audit copy waits until the actions are on their way
+            await asyncio.to_thread(self.advance)
+        # the audit copy waits until the actions are on their way
+        await asyncio.to_thread(self.flush_journal)
         return len(due)
 
     async def drain(
@@ -433,34 +463,65 @@ class PlanBService:
         outages: Callable[[], Sequence[tuple[str, str, datetime]]] | None = None,
         live_up: Callable[[str], datetime | None] | None = None,
     ) -> None:
-        """The control room's loop: wakes on a key press or when something falls due.
-        ``outages`` gives the live channels that are DOWN (from the status service);
-        ``live_up`` when a channel came back up (None while it is not up)."""
+        """The control room's loop: wakes on a key press or when something falls due, until
+        ``stop`` is set. ``outages`` gives the live channels that are DOWN (status service);
+        ``live_up`` when a channel came back up (None while it is not up).
+        A round that fails (a full disk, a lock held too long) is reported once and tried
+        again after a pause, so Plan B goes on by itself once the write can succeed."""
+        self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
         self.runner.sender()  # build the HTTP client now, not when the first webhook is due
-        while not stop.is_set():
-            self.wake.clear()
-            if outages is not None:
-                down = tuple(outages())
-                if down != self.down:
-                    self.down = down
-                    if self.on_change is not None:
-                        self.on_change()
-                self.consider_outage(down)
-            if live_up is not None:
-                self.consider_ending(live_up)
-            await self.step()
-            wait = self.next_wakeup()
-            if wait is None:
-                wait = LOOP_IDLE_S
-            elif wait > 0:  # a countdown or a retry: wake right when it falls due
-                wait = min(wait + 0.001, LOOP_IDLE_S)
-            else:  # due now but not ours to send (another process holds the outbox)
-                wait = 0.05
-            try:
-                async with asyncio.timeout(wait):
-                    await self.wake.wait()
-            except TimeoutError:
-                pass
+
+        async def one_round() -> None:
+            await self._round(outages, live_up)
+
+        async def pause(seconds: float) -> None:  # after a failed round
+            if not stop.is_set():
+                self.wake.clear()  # a change the failed round made itself must not cut it short
+            await self._nap(seconds)
+
+        await supervise(
+            "Plan B",
+            one_round,
+            self.events,
+            every=0,
+            backoff=LOOP_BACKOFF_S,
+            sleep=pause,
+            stop=stop,
+        )
+
+    async def _round(
+        self,
+        outages: Callable[[], Sequence[tuple[str, str, datetime]]] | None,
+        live_up: Callable[[str], datetime | None] | None,
+    ) -> None:
+        self.wake.clear()
+        if outages is not None:
+            down = tuple(outages())
+            if down != self.down:
+                self.down = down
+                self.events.publish(PlanBChanged())  # the banner in the region moved
+            await asyncio.to_thread(self.consider_outage, down)
+        if live_up is not None:
+            # read on the loop (the status book lives there), decided and written off it
+            up_since = {c.id: live_up(c.id) for c in self.config.channels}
+            await asyncio.to_thread(self.consider_ending, up_since.get)
+        await self.step()
+        wait = await asyncio.to_thread(self.next_wakeup)
+        if wait is None:
+            wait = LOOP_IDLE_S
+        elif wait > 0:  # a countdown or a retry: wake right when it falls due
+            wait = min(wait + 0.001, LOOP_IDLE_S)
+        else:  # due now but not ours to send (another process holds the outbox)
+            wait = 0.05
+        await self._nap(wait)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds`` or until woken (a key press, a change, stopping)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.wake.wait()
+        except TimeoutError:
+            pass
 
     def _claim(self, due: Sequence[OutboxEntry]) -> list[OutboxEntry]:
         """Mark every due action as being sent (attempt n + 1) in ONE durable write, before
@@ -501,7 +562,7 @@ class PlanBService:
     async def _perform(self, claimed: OutboxEntry) -> OutboxEntry:
         """Run one claimed action, then write its result (and its audit record)."""
         try:
-            state = self.state()
+            state = await asyncio.to_thread(self.state)
             sw = self.switch(state)
             promo = self.config.promotion(claimed.promotion)
             action = action_for(promo, claimed) if promo else None
@@ -510,7 +571,7 @@ class PlanBService:
             path = self.message_path(promo, claimed.index, action)
             result, final = await self.runner.run(claimed, action, values, path)
             record = self._attempt_record(final, action, result, final.status)
-            self._commit(lambda s: s.with_entry(final).noting(record))
+            await asyncio.to_thread(self._commit, lambda s: s.with_entry(final).noting(record))
             return final
         finally:
             self._inflight.discard(claimed.key)
@@ -542,9 +603,11 @@ class PlanBService:
         self.runner.use_pool(pool)
 
     async def aclose(self) -> None:
-        self.flush_journal()
-        self.lease.release()
-        await self.runner.aclose()
+        try:
+            await asyncio.to_thread(self.flush_journal)  # a full disk: copied on the next start
+        finally:
+            self.lease.release()
+            await self.runner.aclose()
 
     def log(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The audit log, newest last (with any record still waiting in the journal)."""

@@ -1,17 +1,20 @@
 """ControlRoom: everything the UI may ask of liveguard, in one place.
 
 The UI gets plain view objects and calls plain methods; it never touches files or the
-network. Areas (status, sales, Plan B) hang off the room as sub-services.
+network. Areas (status, sales, Plan B) hang off the room as sub-services, and everything
+that happens in the background reaches the UI (and any other subscriber) as typed events
+through ``room.events``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from liveguard.adapters.http_pool import HttpPool
@@ -19,10 +22,10 @@ from liveguard.adapters.state_home import StateHome
 from liveguard.core.config import Channel, Config
 from liveguard.core.ending import Verdict
 from liveguard.core.readiness import Readiness
-from liveguard.core.status import Change, State
+from liveguard.core.status import State
 from liveguard.core.timekeeping import Clock, format_clock, format_day, load_zone, local_day
 from liveguard.i18n import Catalog
-from liveguard.service.events import PlanBChanged, Publisher, StatusChanged, supervise
+from liveguard.service.events import Notice, PlanBChanged, Publisher, supervise
 from liveguard.service.heartbeat import HeartbeatService
 from liveguard.service.notify import NotifyService
 from liveguard.service.planb import ImpactRow, PlanBService, orders_impact
@@ -34,7 +37,11 @@ from liveguard.service.telegram_commands import CommandPoller
 
 __all__ = ["ControlRoom", "HeaderView"]
 
-Listener = Callable[[str], None]
+log = logging.getLogger("liveguard")
+
+INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
+INFER_FIRST_AFTER_S = 1.0
+PLANB_STOP_S = 5.0  # how long stopping waits for Plan B's round under way to finish
 
 
 @dataclass(frozen=True)
@@ -59,28 +66,23 @@ class ControlRoom:
         self.clock = clock
         self.lang = lang
         self.zone: ZoneInfo = load_zone(config.timezone)
-        self._listeners: list[Listener] = []
         self.events = Publisher()
-        self.sales = SalesService(config, home, clock, notify=self.notify)
-        self.planb = PlanBService(config, home, clock=clock)
-        self.planb.on_change = lambda: self.notify("planb")
-        self.planb.impact_source = self._planb_impact
+        home.report_to(self._state_notice)
+        self.status = StatusService(config, home, clock, events=self.events)
+        self.sales = SalesService(config, home, clock, events=self.events)
+        self.planb = PlanBService(
+            config, home, clock=clock, events=self.events, impact=self._planb_impact
+        )
         self._planb_stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
         self._planb_task: asyncio.Task[None] | None = None
         self.readiness = ReadinessService(config, clock, os.environ)
-        self._readiness_task: asyncio.Task[None] | None = None
         self.readiness_every = readiness_every  # None: only when asked (tests, snapshots)
-        self.status = StatusService(config, home, clock)
-        self.status.subscribe(lambda change: self.notify("status"))
-        self.sales.on_drops = self.status.apply_drops  # inferred "possibly down", never DOWN
-        self._status_task: asyncio.Task[None] | None = None
         self.pool: HttpPool | None = None
         self._init_phone()
 
     def _init_phone(self) -> None:
         """Phone alerts and commands (issue 13): the notifier listens to the room's events."""
-        if not hasattr(self, "events"):
-            self.events = Publisher()
         self.notifier = NotifyService(
             self.config,
             self.home,
@@ -96,13 +98,9 @@ class ControlRoom:
         hb = self.config.heartbeat
         self.heartbeat = HeartbeatService(hb, self.events, os.environ, self.lang) if hb else None
         self.pollers: list[CommandPoller] = []
-        self._status_bridged = False
 
     def _planb_running(self) -> bool:
         return self.planb.switch().phase in ("pending", "activating", "active")
-
-    def _publish_status(self, change: Change) -> None:
-        self.events.publish(StatusChanged(change))
 
     async def _start_phone(self, pool: HttpPool) -> None:
         self.notifier.use_pool(pool)
@@ -112,10 +110,6 @@ class ControlRoom:
             )
         if not self.config.notify:
             return
-        publishes = getattr(self.status, "events", None) is self.events
-        if not publishes and not self._status_bridged:  # until the status service publishes
-            self._status_bridged = True
-            self.status.subscribe(self._publish_status)
         self._phone_tasks.append(asyncio.create_task(self.notifier.run(), name="notify"))
         for target in self.config.notify:
             if target.kind == "telegram" and target.commands:
@@ -128,16 +122,12 @@ class ControlRoom:
     async def _stop_phone(self) -> None:
         for task in self._phone_tasks:
             task.cancel()
-        for task in self._phone_tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._wait(self._phone_tasks)
         self._phone_tasks.clear()
         await self.notifier.aclose()
 
-    def _live_down(self) -> list[tuple[str, str, datetime]]:
-        """Live channels DOWN now, from the status service when it is wired in."""
-        status = getattr(self, "status", None)
-        return list(status.down_live()) if status is not None else []
+    def _state_notice(self, text: str) -> None:
+        self.events.publish(Notice(text, "warning", key=text))
 
     def planb_ending(self) -> Verdict:
         """Whether the room should ask "live is back: stop Plan B?" or remind of its end."""
@@ -154,52 +144,41 @@ class ControlRoom:
         return found.since
 
     def _planb_impact(self, start: datetime, end: datetime) -> list[ImpactRow] | None:
-        """Plan B's impact from the sales ledger when the sales service is wired in."""
-        sales = getattr(self, "sales", None)
-        if sales is None:
-            return None
+        """Plan B's impact from the sales ledger."""
         ids = [c.id for c in self.config.channels]
-        return orders_impact(sales.orders.day_index, self.zone, ids)(start, end)
-
-    # -- change notification: sub-services call notify(area); the UI refreshes that area --
-    def unsubscribe(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    def notify(self, area: str) -> None:
-        for listener in list(self._listeners):
-            listener(area)
+        return orders_impact(self.sales.orders.day_index, self.zone, ids)(start, end)
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
-        """Start background work (probes, feeds, the outbox) on the running event loop."""
+        """Start background work (probes, feeds, the outbox) on the running event loop,
+        each loop supervised: a failing round is reported once and tried again."""
+        self.events.bind()
         self.pool = self.pool or make_pool(self.config)  # one client: probes, feeds
         self.planb.use_pool(self.pool)  # … and Plan B webhooks
         if self.sales.pool is None:
             self.sales.pool = self.pool
-        self._status_task = asyncio.create_task(self.status.run(self.pool), name="status")
-        self.events.bind()
-        self.sales.start(self.events)
+        self._spawn(self.status.run(self.pool), "status")
+        self.sales.start()
+        self._spawn(self._judge_sales(), "inference")
+        if self.readiness_every is not None:
+            readiness = supervise(
+                "readiness", self.check_readiness, self.events, every=self.readiness_every
+            )
+            self._spawn(readiness, "readiness")
         self._planb_stop.clear()
         self._planb_task = asyncio.create_task(
-            self.planb.run(self._planb_stop, self._live_down, self._live_up_since)
+            self.planb.run(self._planb_stop, self.status.down_live, self._live_up_since),
+            name="planb",
         )
-        if self.readiness_every is not None:
-            self._readiness_task = asyncio.create_task(
-                supervise(
-                    "readiness", self.check_readiness, self.events, every=self.readiness_every
-                ),
-                name="readiness",
-            )
         await self._start_phone(self.pool)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(work, name=name))
 
     async def check_readiness(self) -> None:
         """Is Plan B ready? (every 30 minutes, and when the seller asks)."""
         result = await self.readiness.check()
-        self.notify("planb")
+        self.events.publish(PlanBChanged())
         self._tell_readiness(result)
 
     def _tell_readiness(self, result: Readiness) -> None:
@@ -212,30 +191,49 @@ class ControlRoom:
         detail = {"promotion": result.promotion, "ready": False, "problems": problems}
         self.events.publish(PlanBChanged("planb.readiness", detail))
 
+    async def _judge_sales(self) -> None:
+        """Sales inference: a collapsed hour on a live channel becomes a status suggestion."""
+        # The first judgement reads a week of day files (~60 ms with a busy shop): let the
+        # room paint its first frame before it.
+        await asyncio.sleep(INFER_FIRST_AFTER_S)
+        await supervise("sales inference", self.judge_sales, self.events, every=INFER_EVERY_S)
+
+    async def judge_sales(self) -> None:
+        """Judge the live channels' last hour now (a week of day files, read off the loop)."""
+        drops = await asyncio.to_thread(self.sales.live_drops)
+        self.status.apply_drops(drops)  # the status book lives on the loop
+
     async def stop(self) -> None:
-        """Stop background work; every acknowledged change is already on disk."""
-        if self._readiness_task is not None:
-            self._readiness_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._readiness_task
-            self._readiness_task = None
-        if self._status_task is not None:
-            self._status_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._status_task
-            self._status_task = None
-        await self.sales.stop()
+        """Stop background work; every acknowledged change is already on disk. Plan B's
+        round under way (a webhook being sent) may finish first, for a few seconds at most."""
         self._planb_stop.set()
+        self.planb.wake.set()
+        for task in self._tasks:
+            task.cancel()
+        await self._wait(self._tasks)
+        self._tasks.clear()
+        await self.sales.stop()
         if self._planb_task is not None:
-            self.planb.wake.set()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._planb_task, 5)
+            done, _ = await asyncio.wait({self._planb_task}, timeout=PLANB_STOP_S)
+            if not done:
+                self._planb_task.cancel()
+            await self._wait([self._planb_task])
             self._planb_task = None
-        await self.planb.aclose()
+        try:
+            await self.planb.aclose()
+        except Exception:  # a full disk at the very end: the journal is copied next time
+            log.exception("Plan B: closing failed")
         await self._stop_phone()
         if self.pool is not None:
             await self.pool.aclose()
             self.pool = None
+
+    @staticmethod
+    async def _wait(tasks: list[asyncio.Task[None]]) -> None:
+        """Wait for stopped tasks; none of them may take the shutdown down with it."""
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error("background work ended with an error", exc_info=outcome)
 
     def close(self) -> None:
         self.home.close()
@@ -255,8 +253,3 @@ class ControlRoom:
     @property
     def channels(self) -> tuple[Channel, ...]:
         return self.config.channels
-
-    def notices(self) -> list[str]:
-        """One-line notices for the seller (e.g. a state file moved aside); each shown once."""
-        out, self.home.notices[:] = list(self.home.notices), []
-        return out

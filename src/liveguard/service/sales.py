@@ -42,7 +42,7 @@ from liveguard.core.orders import Order, OrderStatus
 from liveguard.core.parsing import DateError, parse_datetime, parse_seller_time
 from liveguard.core.timekeeping import Clock, day_bounds_utc, load_zone, local_day
 
-from .events import Publisher
+from .events import Notice, Publisher, SalesChanged, SourceChanged, supervise
 from .shopee import ShopeeSync, SourceView
 
 __all__ = [
@@ -54,10 +54,6 @@ __all__ = [
     "SalesService",
 ]
 
-Notify = Callable[[str], None]
-AREA = "sales"
-INFER_EVERY_S = 60.0  # the inferred live warning is re-judged once a minute
-INFER_FIRST_AFTER_S = 1.0
 ROLLOVER_CHECK_S = 60.0  # the longest the day's turn may go unnoticed
 
 
@@ -136,7 +132,7 @@ class SalesService:
         *,
         pool: HttpPool | None = None,
         environ: Mapping[str, str] | None = None,
-        notify: Notify | None = None,
+        events: Publisher | None = None,
         drop_rule: DropRule | None = None,
     ) -> None:
         self.config = config
@@ -144,7 +140,7 @@ class SalesService:
         self.clock = clock
         self.pool = pool
         self.environ = os.environ if environ is None else environ
-        self.notify: Notify = notify or (lambda area: None)
+        self.events = events or Publisher()
         self.zone = load_zone(config.timezone)
         self.orders = OrderStore(home, self.zone)
         self.history = HistoryStore(home)
@@ -160,14 +156,13 @@ class SalesService:
                 self.zone,
                 self.orders,
                 self.environ,
-                on_stored=self._shopee_stored,
+                events=self.events,
                 save=lambda orders: self._store(orders, quiet=True),
             )
             for s in config.shopee
         ]
         self._tasks: list[asyncio.Task[None]] = []
-        # Set by the room: receives the inferred live drops (the status service shows them).
-        self.on_drops: Callable[[list[LiveDrop]], None] | None = None
+        self._day_seen: date | None = None  # the local day the rollover last saw
         self.last_channel = ""  # where the seller recorded a sale last: the dialog starts there
 
     # -- reading --------------------------------------------------------------------------
@@ -223,13 +218,6 @@ class SalesService:
                 drops.append(drop)
         return drops
 
-    def check_drops(self) -> list[LiveDrop]:
-        """Judge the live channels now and hand the result to ``on_drops``."""
-        drops = self.live_drops()
-        if self.on_drops is not None:
-            self.on_drops(drops)
-        return drops
-
     def feeds(self) -> list[FeedView]:
         feeds = [self._feeds[i] for i in sorted(self._feeds)]
         for sync in self.shopee:
@@ -241,9 +229,6 @@ class SalesService:
 
     def shopee_views(self) -> list[SourceView]:
         return [sync.view for sync in self.shopee]
-
-    def _shopee_stored(self, channel: str) -> None:
-        self.notify(AREA)
 
     # -- manual entry ----------------------------------------------------------------------
     def add_sale(
@@ -317,9 +302,18 @@ class SalesService:
                     )
                     for i, result in zip(indexes, merged or [], strict=False):
                         results[i] = result
-        if not dry_run and not quiet and any(r != "unchanged" for r in results):
-            self.notify(AREA)
+        if not dry_run and not quiet:
+            self._changed(orders, results)
         return results
+
+    def _changed(self, orders: list[Order], results: list[UpsertResult]) -> bool:
+        """Publish one ``SalesChanged`` per channel whose orders changed; True if any did."""
+        channels = sorted(
+            {o.channel for o, r in zip(orders, results, strict=True) if r != "unchanged"}
+        )
+        for channel in channels:
+            self.events.publish(SalesChanged(channel))
+        return bool(channels)
 
     def _split_compacted(self, orders: list[Order]) -> tuple[list[int], dict[date, list[int]]]:
         """Indexes of orders for recent days, and per compacted day the indexes of its orders."""
@@ -476,7 +470,7 @@ class SalesService:
             # The one store path: an order of a day already compacted is merged into that
             # day's history (counted once), never written to a second copy of the day.
             results = await asyncio.to_thread(self._store, orders, quiet=True)
-            changed = any(r != "unchanged" for r in results)
+            changed = self._changed(orders, results)
         except Exception as exc:  # a feed, whatever it sends, never stops the room
             known = isinstance(exc, FeedError | StateError)
             reason = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
@@ -486,64 +480,59 @@ class SalesService:
         else:
             view = FeedView(source.channel, before.where, "ok", self.clock.now(), "", len(orders))
         self._feeds[index] = view
-        if changed or view != before:
-            self.notify(AREA)  # once per poll, whatever changed
+        if (view.state == "stale") != (before.state == "stale"):
+            stale = view.state == "stale"
+            self.events.publish(
+                SourceChanged(view.where, view.channel, "stale" if stale else "fresh", view.reason)
+            )
+        elif view != before and not changed:
+            self.events.publish(SalesChanged(view.channel))  # the feed's line on screen moved
         return view
 
     async def _run_source(self, index: int, source: OrderSource) -> None:
-        while True:
-            await self.poll_source(index)
-            await asyncio.sleep(source.every.total_seconds())
+        name = f"order feed {source.channel} ({self._feeds[index].where})"
+        every = source.every.total_seconds()
+        await supervise(name, lambda: self._poll(index), self.events, every=every)
 
-    async def _run_rollover(self) -> None:
-        """Redraw when the local day turns over and compact days past retention. The clock
-        is looked at once a minute too: a suspended laptop or a corrected clock skips time."""
-        day: date | None = None
-        while True:
-            now = self.clock.now()
-            today = local_day(now, self.zone)
-            if today != day:
-                if day is not None:
-                    self.notify(AREA)
-                self.maintain()
-                day = today
-            _, end = day_bounds_utc(today, self.zone)
-            await asyncio.sleep(min(ROLLOVER_CHECK_S, max(1.0, (end - now).total_seconds() + 1)))
+    async def _poll(self, index: int) -> None:
+        await self.poll_source(index)
 
-    async def _run_inference(self) -> None:
-        # The first judgement reads a week of day files (~60 ms with a busy shop): let the
-        # room paint its first frame before it.
-        await asyncio.sleep(INFER_FIRST_AFTER_S)
-        while True:
-            try:
-                self.check_drops()
-            except StateError as exc:
-                self.home.notices.append(str(exc))
-            await asyncio.sleep(INFER_EVERY_S)
+    async def _turn_the_day(self) -> None:
+        """One round of the day rollover: when the local day turned, say so (the numbers
+        start again) and compact days past retention; then sleep until midnight, looking at
+        the clock once a minute too (a suspended laptop or a corrected clock skips time)."""
+        now = self.clock.now()
+        today = local_day(now, self.zone)
+        if today != self._day_seen:
+            if self._day_seen is not None:
+                self.events.publish(SalesChanged())
+            await asyncio.to_thread(self.maintain)
+            self._day_seen = today
+        _, end = day_bounds_utc(today, self.zone)
+        await asyncio.sleep(min(ROLLOVER_CHECK_S, max(1.0, (end - now).total_seconds() + 1)))
 
     def maintain(self) -> list[date]:
+        """Fold days past retention into the monthly history (blocking: run off the loop)."""
         today = local_day(self.clock.now(), self.zone)
         try:
             self.orders.fold_closed_days(today)  # a closed day's segments join its day file
             return compact_old_days(self.orders, self.history, self.zone, today)
         except StateError as exc:
-            self.home.notices.append(str(exc))
+            self.events.publish(Notice(str(exc), "error", key="sales.compact"))
             return []
 
-    def start(self, events: Publisher | None = None) -> None:
-        """Start the feed pollers and the rollover timer on the running loop."""
+    def start(self) -> None:
+        """Start the feed pollers, Shopee syncs and the day rollover on the running loop."""
         if self._tasks:
             return
         if self.pool is not None:
             for i, source in enumerate(self.config.sources):
                 self._tasks.append(asyncio.create_task(self._run_source(i, source)))
-            publisher = events or Publisher()
             for sync in self.shopee:
                 sync.pool = sync.pool or self.pool
-                sync.events = sync.events or events
-                self._tasks.append(asyncio.create_task(sync.run(publisher)))
-        self._tasks.append(asyncio.create_task(self._run_rollover()))
-        self._tasks.append(asyncio.create_task(self._run_inference()))
+                self._tasks.append(asyncio.create_task(sync.run()))
+        rollover = supervise("day rollover", self._turn_the_day, self.events, every=0)
+        self._tasks.append(asyncio.create_task(rollover))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -31,7 +31,7 @@ from liveguard.core.shopee import DETAIL_BATCH, Tokens, classify, windows
 from liveguard.core.text import NAME_MAX, clean_line
 from liveguard.core.timekeeping import Clock, day_bounds_utc, format_clock, local_day
 
-from .events import Publisher, SourceChanged, supervise
+from .events import Notice, Publisher, SalesChanged, SourceChanged, supervise
 
 __all__ = [
     "ShopeeSync",
@@ -105,7 +105,7 @@ class ShopeeSync:
         environ: Mapping[str, str],
         *,
         pool: HttpPool | None = None,
-        on_stored: Callable[[str], None] | None = None,
+        events: Publisher | None = None,
         save: Callable[[list[Order]], list[UpsertResult]] | None = None,
     ) -> None:
         self.source = source
@@ -116,8 +116,7 @@ class ShopeeSync:
         self.environ = environ
         self.pool = pool
         self.store = ShopeeStore(home, source.channel)
-        self.events: Publisher | None = None
-        self.on_stored = on_stored or (lambda channel: None)
+        self.events = events or Publisher()
         # How orders are stored: the sales service's one path, which merges an order of a
         # day already compacted into that day's history (a status change counts, once).
         self.save = save or orders.upsert_many
@@ -180,10 +179,10 @@ class ShopeeSync:
             )
         self.view = view
         await asyncio.to_thread(self._save_view, view)
-        if view != before:
-            self.on_stored(self.source.channel)  # the sales area shows the source's state
+        if view != before:  # the sales area shows the source's state
+            self.events.publish(SalesChanged(self.source.channel))
         changed = (view.state, view.reason) != (before.state, before.reason)
-        if changed and self.events is not None and view.state != "waiting":
+        if changed and view.state != "waiting":
             self.events.publish(SourceChanged(view.id, view.channel, view.state, view.reason))
         return view
 
@@ -194,7 +193,7 @@ class ShopeeSync:
             return every
         return max(every, BACKOFF_S[min(self.failures, len(BACKOFF_S)) - 1])
 
-    async def run(self, publisher: Publisher) -> None:
+    async def run(self) -> None:
         """Poll until cancelled, under supervise(); a poll's own failures are reasons."""
 
         async def body() -> None:
@@ -206,7 +205,7 @@ class ShopeeSync:
         await supervise(
             f"shopee:{self.source.channel}",
             body,
-            publisher,
+            self.events,
             every=self.source.every.total_seconds(),
         )
 
@@ -350,7 +349,7 @@ class ShopeeSync:
             results = await asyncio.to_thread(self.save, orders)
             stored += len(orders)
             if any(r != "unchanged" for r in results):
-                self.on_stored(self.source.channel)
+                self.events.publish(SalesChanged(self.source.channel))
         return stored
 
     def _order(self, detail: dict[str, Any]) -> Order:
@@ -396,7 +395,7 @@ class ShopeeSync:
         try:
             self.store.save_sync(sync)
         except StateError as exc:
-            self.home.notices.append(str(exc))
+            self.events.publish(Notice(str(exc), "error", key=f"shopee:{self.source.channel}"))
 
 
 class _Budget(Exception):

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -40,10 +40,11 @@ from liveguard.core.status import (
 from liveguard.core.text import NAME_MAX, clean_line
 from liveguard.core.timekeeping import Clock, load_zone, local_day
 
+from .events import Notice, Publisher, StatusChanged, supervise
+
 __all__ = ["ChannelView", "Mark", "StatusService", "exit_code", "make_pool", "pool_size"]
 
 Mark = Literal["up", "down", "clear"]
-Listener = Callable[[Change], None]
 
 FLUSH_EVERY_S = 1.0
 MAX_CONNECTIONS = 128
@@ -107,15 +108,16 @@ class StatusService:
         clock: Clock,
         *,
         environ: Mapping[str, str] | None = None,
+        events: Publisher | None = None,
     ) -> None:
         self.config = config
         self.home = home
         self.clock = clock
         self.zone: ZoneInfo = load_zone(config.timezone)
         self.environ = os.environ if environ is None else environ
+        self.events = events or Publisher()
         self.store = StatusStore(home)
         self.book = StatusBook(config.channels, config.alerts)
-        self._listeners: list[Listener] = []
         self._dirty: set[str] = set()
         self._closed: list[Outage] = []
         self._history: list[Outage] = []
@@ -135,9 +137,6 @@ class StatusService:
         for channel in self.config.channels:
             self._apply(self.book.settle(channel.id, now))
         self._loaded = True
-
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
 
     # -- reading ------------------------------------------------------------------------
     def snapshot(self) -> list[ChannelView]:
@@ -206,29 +205,63 @@ class StatusService:
         self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
     ) -> ChannelStatus:
         """Declare a channel up or down (or clear back to probes); stored before returning."""
+        who = clean_line(who or current_actor(), NAME_MAX)  # outside text: one clean line
+        reason = clean_line(reason)
+        channel_id, decl, now = self._declaration(channel_id, mark, reason, who)
+        self._declarations_made += 1
+        self._save_declaration(channel_id, mark, reason, who, decl, now)
+        status = self._take_declaration(channel_id, decl, now)
+        self._write_dirty()
+        return status
+
+    async def declare_soon(
+        self, channel_id: str, mark: Mark, reason: str = "", who: str | None = None
+    ) -> ChannelStatus:
+        """``declare`` for the control room: the write runs in a worker thread, the book is
+        changed on the loop; the channel's bookkeeping follows with the next batch."""
+        who = clean_line(who or current_actor(), NAME_MAX)  # outside text: one clean line
+        reason = clean_line(reason)
+        channel_id, decl, now = self._declaration(channel_id, mark, reason, who)
+        self._declarations_made += 1  # a batch read under way must not undo this one
+        await asyncio.to_thread(self._save_declaration, channel_id, mark, reason, who, decl, now)
+        return self._take_declaration(channel_id, decl, now)
+
+    def _declaration(
+        self, channel_id: str, mark: Mark, reason: str, who: str
+    ) -> tuple[str, Declaration | None, datetime]:
+        """The channel's own id (found by id, name or alias), the declaration and its time."""
         found = self.config.find_channel(channel_id)
         if found is None:
             known = ", ".join(c.id for c in self.config.channels) or "none configured"
             raise KeyError(f"no channel {channel_id!r} (channels: {known})")
-        channel_id = found.id
         if not self._loaded:
             self.load()
         now = self.clock.now()
-        who = clean_line(who or current_actor(), NAME_MAX)
-        reason = clean_line(reason)
-        decl = None
-        if mark != "clear":
-            decl = Declaration(State(mark), who, now, reason)
-        detail = {"channel": channel_id, "mark": mark, "reason": reason}
+        if mark == "clear":
+            return found.id, None, now
+        return found.id, Declaration(State(mark), who, now, reason.strip()), now
+
+    def _save_declaration(
+        self,
+        channel_id: str,
+        mark: Mark,
+        reason: str,
+        who: str,
+        decl: Declaration | None,
+        now: datetime,
+    ) -> None:
+        """The declaration and its audit record in one write, then the audit copy."""
+        detail = {"channel": channel_id, "mark": mark, "reason": reason.strip()}
         record = {"kind": "status.mark", "detail": detail, "at": now.isoformat(), "actor": who}
         with self._io:
             self.store.save_declaration(channel_id, decl, record)
             self._copy_audit()
-        self._declarations_made += 1
-        change = self.book.declare(channel_id, decl, now)
+
+    def _take_declaration(
+        self, channel_id: str, decl: Declaration | None, now: datetime
+    ) -> ChannelStatus:
         self._dirty.add(channel_id)
-        self._apply(change)
-        self._write_dirty()
+        self._apply(self.book.declare(channel_id, decl, now))
         return self.book.status(channel_id)
 
     # -- probing ------------------------------------------------------------------------
@@ -271,18 +304,16 @@ class StatusService:
         await asyncio.to_thread(warm_up)
         jobs = jobs_for(self.config.channels)
         scheduler = ProbeScheduler(pool, jobs, self.clock, self.record, environ=self.environ)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(scheduler.run())
-            group.create_task(self._keep(flush_every))
-
-    async def _keep(self, every: float) -> None:
         try:
-            while True:
-                await asyncio.sleep(every)
-                await self.sync()
+            async with asyncio.TaskGroup() as group:
+                if jobs:  # the scheduler runs until cancelled; restarted (paced) if it fails
+                    group.create_task(supervise("probes", scheduler.run, self.events, every=1.0))
+                group.create_task(
+                    supervise("status flush", self.sync, self.events, every=flush_every)
+                )
         finally:
-            with contextlib.suppress(Exception):
-                self._write_dirty()  # last batch on the way out
+            with contextlib.suppress(Exception):  # a full disk: the notice has said so
+                await asyncio.to_thread(self._write_dirty)  # last batch on the way out
 
     async def sync(self) -> None:
         """Write what changed and apply declarations made elsewhere; disk work off the loop."""
@@ -295,7 +326,7 @@ class StatusService:
             self._dirty.update(docs)
             self._closed[:0] = closed
             if not self._write_failed:
-                self.home.notices.append(str(exc))
+                self.events.publish(Notice(str(exc), "error", key="status.write"))
             self._write_failed = True
             return
         self._write_failed = False
@@ -318,11 +349,7 @@ class StatusService:
             # a channel flapping all night must not grow memory: as many as the file keeps
             del self._history[:-OUTAGES_KEPT]
             del self._closed[:-OUTAGES_KEPT]
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception as exc:  # a broken listener must not stop the probes
-                self.home.notices.append(f"live status: could not show a change ({exc})")
+        self.events.publish(StatusChanged(change))
 
     def _take_dirty(self) -> tuple[dict[str, dict[str, Any]], list[Outage]]:
         docs = channel_docs(self.book, sorted(self._dirty))
@@ -346,7 +373,7 @@ class StatusService:
             self.store.copy_journal(self.audit)
         except StateError as exc:
             if not self._audit_failed:
-                self.home.notices.append(str(exc))
+                self.events.publish(Notice(str(exc), "error", key="status.audit"))
             self._audit_failed = True
         else:
             self._audit_failed = False

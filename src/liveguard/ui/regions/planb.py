@@ -4,10 +4,14 @@ the message, links, checklist and the impact on sales. Every state is spelled ou
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from textual.content import Content
 from textual.widgets import Static
 
 from liveguard.core.money import format_rupiah
+from liveguard.core.promotion import Switch
 from liveguard.core.readiness import Readiness
 from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.planb import ActionView, PlanBView, TransitionError
@@ -63,14 +67,16 @@ class PlanBRegion(Region):
         self.set_interval(REFRESH_S, self.refresh_view)
 
     # -- keys (called by the app's actions from the table) ---------------------------------
-    def press(self) -> None:
-        self._guard(lambda: self.room.planb.press(by="key"))
+    # Each key is one durable write, made in a worker thread: the screen never waits on the
+    # disk. The change comes back as a PlanBChanged event, which redraws the region.
+    async def press(self) -> None:
+        await self._guard(lambda: self.room.planb.press(by="key"))
 
-    def cancel_countdown(self) -> bool:
+    async def cancel_countdown(self) -> bool:
         """Esc: cancel a countdown if there is one; False when there was nothing to cancel."""
         if self.room.planb.view().countdown_s is None:
             return False
-        self._guard(lambda: self.room.planb.cancel(by="Esc"))
+        await self._guard(lambda: self.room.planb.cancel(by="Esc"))
         return True
 
     def copy_message(self) -> None:
@@ -80,12 +86,14 @@ class PlanBRegion(Region):
             return
         self._copy(view, "\n\n".join(view.messages))
 
-    def _guard(self, act) -> None:  # type: ignore[no-untyped-def]
+    async def _guard(self, act: Callable[[], Switch]) -> None:
         before = self.room.planb.switch().phase
         try:
-            after = act().phase
+            after = (await asyncio.to_thread(act)).phase
         except TransitionError as exc:
             self.app.notify(self.t(exc.key, **exc.params), severity="warning")
+        except Exception as exc:  # a full disk, a lock held too long: nothing changed
+            self.app.notify(str(exc), severity="error", markup=False)
         else:
             said = {
                 ("pending", "idle"): "planb.cancelled",
@@ -94,7 +102,6 @@ class PlanBRegion(Region):
             if (before, after) in said:
                 name = self.room.planb.view().promotion_name
                 self.app.notify(self.t(said[(before, after)], name=name), severity="warning")
-        self.refresh_view()
 
     def _copy(self, view: PlanBView, text: str) -> None:
         self.app.copy_to_clipboard(text)  # OSC 52: many terminals, not all; hence the toast
@@ -154,15 +161,15 @@ class PlanBRegion(Region):
             name=view.promotion_name,
         )
 
-    def _answer(self, stop: bool | None) -> None:
+    async def _answer(self, stop: bool | None) -> None:
         sw = self.room.planb.switch()
         channel = self.room.config.channel(sw.channel)
         name = channel.name if channel else sw.channel
         if stop:
-            self._guard(lambda: self.room.planb.stop(by="live returned (asked)"))
+            await self._guard(lambda: self.room.planb.stop(by="live returned (asked)"))
             self.app.notify(self.t("planb.live_back.stopped", channel=name))
         else:
-            self.room.planb.keep()
+            await asyncio.to_thread(self.room.planb.keep)  # an audit write
             self.app.notify(self.t("planb.live_back.kept"))
         self.refresh_view()
 

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from liveguard.core.actions import ACTIONS
-from liveguard.core.status import Beat, Change, ChannelStatus, Source, State
+from liveguard.core.status import Beat, Change, ChannelStatus, Declaration, Source, State
 from liveguard.core.timekeeping import format_clock, format_duration
 from liveguard.service.status import ChannelView, Mark
 
@@ -144,7 +144,7 @@ class StatusRegion(Region):
     def __init__(self, room: ControlRoom, t: Catalog, *, id: str | None = None) -> None:
         super().__init__(room, t, id=id)
         self.selected = 0
-        self._own_declarations: set[str] = set()
+        self._own: dict[str, Declaration | None] = {}  # channel -> the seller's declaration here
         self._rows: list[ChannelRow] = []
 
     def compose(self) -> ComposeResult:
@@ -158,7 +158,6 @@ class StatusRegion(Region):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.room.status.subscribe(self._on_change)
         self.set_interval(REFRESH_S, self.refresh_view)
         self.call_after_refresh(self.refresh_view)  # the rows' own parts exist by then
 
@@ -202,28 +201,34 @@ class StatusRegion(Region):
             return
         status = self.room.status.book.status(channel)
 
-        def done(result: tuple[Mark, str] | None) -> None:
+        async def done(result: tuple[Mark, str] | None) -> None:
             if result is not None:
-                self.declare(channel, *result)
+                await self.declare(channel, *result)
 
         self.app.push_screen(DeclareScreen(status, self.t), done)
 
-    def declare(self, channel: str, mark: Mark, reason: str) -> None:
-        self._own_declarations.add(channel)
-        try:
-            status = self.room.status.declare(channel, mark, reason)
+    async def declare(self, channel: str, mark: Mark, reason: str) -> None:
+        try:  # the write runs in a worker thread
+            status = await self.room.status.declare_soon(channel, mark, reason)
         except Exception as exc:  # a lock held too long, a full disk: say so, change nothing
             self.app.notify(self.t("status.declare_failed", error=str(exc)), severity="error")
             return
-        finally:
-            self._own_declarations.discard(channel)
+        # its StatusChanged is still on the way: the seller needs no bell for their own news
+        self._own[channel] = status.declaration
         state = self.t(f"status.state_{status.state.value}").upper()
         self.app.notify(self.t("status.declared_notice", name=status.name, state=state))
 
     # -- incidents ------------------------------------------------------------------------
-    def _on_change(self, change: Change) -> None:
+    def incident(self, change: Change) -> None:
+        """A status change as it happens: a live channel going DOWN rings the bell once and
+        says which key starts Plan B; coming back up says how long it was down."""
         after = change.after
-        if change.opened is not None and after.live and after.channel not in self._own_declarations:
+        own = (
+            after.source is Source.DECLARED
+            and after.declaration is not None
+            and after.declaration == self._own.get(after.channel)
+        )
+        if change.opened is not None and after.live and not own:
             self.app.bell()
             self.app.notify(
                 self.t("status.bell_message", name=after.name, reason=after.reason or "-")
@@ -239,13 +244,12 @@ class StatusRegion(Region):
                 self.t("status.back_up_message", name=after.name, duration=duration),
                 title=self.t("status.back_up_title"),
             )
-        self.refresh_view()
-        for banner in self.app.query(DownBanner):
-            banner.refresh_view()
 
 
 class DownBanner(Static):
     """Across the top while a live channel is DOWN; hidden otherwise."""
+
+    AREA = "status"
 
     def __init__(self, room: ControlRoom, t: Catalog) -> None:
         super().__init__(id="down-banner")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -31,11 +31,12 @@ class AuditLogScreen(Dialog[None]):
         Binding("slash", "filter", show=False),
     ]
 
-    def __init__(self, room: ControlRoom, t: Catalog) -> None:
+    def __init__(self, room: ControlRoom, t: Catalog, entries: list[dict[str, Any]]) -> None:
+        """``entries``: ``room.planb.log(SHOWN)``, read by the caller off the screen's loop."""
         super().__init__(id="audit-log")
         self.room = room
         self.t = t
-        self.entries = room.planb.log(SHOWN)
+        self.entries = entries
 
     def compose(self) -> ComposeResult:
         t = self.t

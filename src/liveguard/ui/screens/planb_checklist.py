@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
@@ -41,8 +42,11 @@ class ChecklistScreen(Dialog[None]):
         for widget in self.query(SelectionList):
             widget.focus()
 
-    def on_selection_list_selection_toggled(
+    async def on_selection_list_selection_toggled(
         self, event: SelectionList.SelectionToggled[int]
     ) -> None:
-        self.room.planb.toggle_tick(event.selection.value)
-        self.room.notify("planb")
+        # one durable write, off the screen's loop; the region redraws on its PlanBChanged
+        try:
+            await asyncio.to_thread(self.room.planb.toggle_tick, event.selection.value)
+        except Exception as exc:  # a full disk: the tick did not stick, say so
+            self.app.notify(str(exc), severity="error", markup=False)

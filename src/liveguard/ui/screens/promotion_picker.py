@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
@@ -48,12 +49,15 @@ class PromotionPicker(Dialog[str | None]):
         picker.highlighted = armed
         picker.focus()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         promotion_id = event.option.id or ""
         try:
-            self.room.planb.arm(promotion_id)
+            await asyncio.to_thread(self.room.planb.arm, promotion_id)  # a write: off the loop
         except TransitionError as exc:
             self.dismiss(self.t(exc.key, **exc.params))
+            return
+        except Exception as exc:  # a full disk: nothing was armed
+            self.dismiss(str(exc))
             return
         promo = self.room.planb.promotion()
         self.dismiss(self.t("planb.armed_now", name=promo.name if promo else promotion_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -65,21 +66,22 @@ class SaleEntryScreen(Dialog[str | None]):
     def on_mount(self) -> None:
         self.query_one("#sale-amount", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.save()
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        await self.save()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "sale-save":
-            self.save()
+            await self.save()
         else:  # the Cancel button: what Esc does
             self.action_close()
 
-    def save(self) -> None:
+    async def save(self) -> None:
         channel = self.query_one("#sale-channel", Select).value
         status = self.query_one("#sale-status", Select).value
         error = self.query_one("#sale-error", Static)
-        try:
-            order, result = self.room.sales.add_sale(
+        try:  # a durable write: in a worker thread, never on the screen's loop
+            order, result = await asyncio.to_thread(
+                self.room.sales.add_sale,
                 str(channel) if channel is not Select.NULL else "",
                 self.query_one("#sale-amount", Input).value,
                 order_id=self.query_one("#sale-order", Input).value or None,
